@@ -1,0 +1,60 @@
+"""geogroup: propose, measure and map "1+X" school groups for education planners.
+
+The pipeline, one module per stage::
+
+    io (read & validate) -> locate -> group -> evaluate -> present (maps, reports) -> cli
+
+Examples
+--------
+>>> import geogroup as gg
+>>> plan = gg.propose(gg.toy_schools(), gg.Policy(members=(2, 2), leads="top:0.34"))
+>>> plan.summary()["groups"]
+2
+"""
+
+from __future__ import annotations
+
+from geogroup._errors import GeogroupError, InfeasibleError, InputError, PolicyError
+from geogroup.datasets import toy_schools
+from geogroup.group import (
+    METHODS,
+    BaseGrouper,
+    ExactGrouper,
+    FastGrouper,
+    KMeansGrouper,
+    get_method,
+    propose,
+)
+from geogroup.io import ReadReport, ReadResult, read_schools
+from geogroup.locate import metric_crs, nearest, within_radius
+from geogroup.plan import Plan, read_plan
+from geogroup.policy import PRESETS, Policy, get_policy, read_policy
+
+__all__ = [
+    "METHODS",
+    "PRESETS",
+    "BaseGrouper",
+    "ExactGrouper",
+    "FastGrouper",
+    "GeogroupError",
+    "InfeasibleError",
+    "InputError",
+    "KMeansGrouper",
+    "Plan",
+    "Policy",
+    "PolicyError",
+    "ReadReport",
+    "ReadResult",
+    "get_method",
+    "get_policy",
+    "metric_crs",
+    "nearest",
+    "propose",
+    "read_plan",
+    "read_policy",
+    "read_schools",
+    "toy_schools",
+    "within_radius",
+]
+
+__version__ = "0.1.0"

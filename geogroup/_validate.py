@@ -1,0 +1,518 @@
+"""Header matching and cell parsing for :func:`geogroup.io.read_schools`.
+
+Everything here is vectorised over whole columns and never raises on a bad cell: parsers
+return the values they could read plus masks of the cells they could not, and the caller
+turns those masks into rejected rows or report warnings.
+
+Header aliases
+--------------
+:data:`HEADER_ALIASES` is the one table of the headers recognised for each field of the data
+contract (English and Chinese). Headers are compared after Unicode NFKC normalisation
+(full-width letters become ASCII), trimming, case folding and turning runs of spaces and
+hyphens into ``_``: ``" School-Name "`` matches ``school_name``. When several headers of a
+file match one field, the one whose alias comes first in the table wins and the report says
+so. An explicit mapping (``columns={'quality': 'house_price'}``) always wins.
+
+Missing values
+--------------
+Blank cells and the placeholders in :data:`PLACEHOLDERS` (``.``, ``-``, ``NA``, ``N/A``,
+``null``, ``none``, ``#N/A``, ``无``, ``空``, ``NOT APPLICABLE``, compared case-insensitively)
+count as missing in every contract column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+from geogroup import schema
+from geogroup._errors import InputError
+
+__all__ = [
+    "FIELDS",
+    "HEADER_ALIASES",
+    "PLACEHOLDERS",
+    "ProblemLog",
+    "as_text",
+    "missing_mask",
+    "normalise_area",
+    "normalise_id",
+    "normalise_level",
+    "parse_bool",
+    "parse_coordinate",
+    "parse_count",
+    "parse_float",
+    "resolve_columns",
+]
+
+LON, LAT = "lon", "lat"
+
+#: Headers recognised for each contract field, in order of preference.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    schema.SCHOOL_ID: ("school_id", "id", "code", "emis", "学校代码", "学校编码", "学校标识码",
+                       "编号"),
+    schema.NAME: ("name", "school_name", "school", "学校名称", "名称", "学校"),
+    LON: ("lon", "lng", "longitude", "x", "经度"),
+    LAT: ("lat", "latitude", "y", "纬度"),
+    schema.QUALITY: ("quality", "score", "rating", "质量", "得分", "评分", "分数", "综合得分"),
+    schema.AREA: ("area", "urban_rural", "城乡", "城乡类型", "城乡分类"),
+    schema.LEVEL: ("level", "phase", "学段", "办学类型", "学校类型"),
+    schema.STUDENTS: ("students", "learners", "enrolment", "enrollment", "学生数", "在校生数",
+                      "学生人数"),
+    schema.TEACHERS: ("teachers", "educators", "staff", "教师数", "专任教师数", "教师人数"),
+    schema.LEAD_CANDIDATE: ("lead_candidate", "key_school", "龙头校", "核心校", "重点校",
+                            "优质校"),
+    schema.FIXED_GROUP: ("fixed_group", "group", "集团", "所属集团"),
+}
+
+FIELDS: tuple[str, ...] = tuple(HEADER_ALIASES)
+
+#: Keys accepted in ``columns=`` besides the field names themselves.
+_FIELD_SYNONYMS = {"id": schema.SCHOOL_ID, "lng": LON, "longitude": LON, "latitude": LAT}
+
+PLACEHOLDERS = frozenset({
+    "", ".", "-", "na", "n/a", "nan", "null", "none", "#n/a", "无", "空", "not applicable",
+})
+
+_AREA_WORDS = {
+    "urban": schema.URBAN, "rural": schema.RURAL,
+    "城区": schema.URBAN, "城镇": schema.URBAN, "城市": schema.URBAN, "市区": schema.URBAN,
+    "县城": schema.URBAN, "镇区": schema.URBAN,
+    "乡村": schema.RURAL, "农村": schema.RURAL, "乡镇": schema.RURAL, "村": schema.RURAL,
+}
+# China's statistical urban-rural codes (统计用城乡划分代码): 1xx are 城镇, 2xx are 乡村.
+_AREA_CODE = re.compile(r"^([12])\d\d$")
+
+_LEVEL_WORDS = {
+    "primary": "primary", "小学": "primary",
+    "middle": "middle", "junior_secondary": "middle", "初中": "middle", "初级中学": "middle",
+    "secondary": "secondary", "high": "secondary", "senior_secondary": "secondary",
+    "高中": "secondary", "高级中学": "secondary",
+    "nine_year": "nine-year", "九年一贯制": "nine-year",
+    "twelve_year": "twelve-year", "十二年一贯制": "twelve-year",
+    "combined": "combined", "intermediate": "intermediate",
+}
+_LEVEL_SUFFIX = re.compile(r"(_school|学校)$")
+
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "是", "√", "✓", "✔"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "否"})
+
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
+_INTEGRAL_TEXT = re.compile(r"^([-+]?\d+)\.0*$")
+
+# Degrees with optional minutes/seconds and a hemisphere before or after: 116.39°E,
+# 39.9 N, 北纬39°54′, 116°23'24"E. Text is upper-cased and NFKC-normalised first.
+_DMS = re.compile(
+    r"^(?P<pre>[NSEW]|东经|西经|北纬|南纬)?\s*(?P<sign>[-+])?\s*"
+    r"(?P<deg>\d+(?:\.\d+)?)\s*(?:°|度)?\s*"
+    r"(?:(?P<min>\d+(?:\.\d+)?)\s*(?:'|′|分))?\s*"
+    r"(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:\"|″|′′|''|秒))?\s*"
+    r"(?P<post>[NSEW]|东经|西经|北纬|南纬|东|西|北|南)?$"
+)
+_HEMISPHERES = {
+    LON: {"E": 1.0, "东经": 1.0, "东": 1.0, "W": -1.0, "西经": -1.0, "西": -1.0},
+    LAT: {"N": 1.0, "北纬": 1.0, "北": 1.0, "S": -1.0, "南纬": -1.0, "南": -1.0},
+}
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def header_key(header: object) -> str:
+    """The form in which headers are compared (see the module docstring).
+
+    Examples
+    --------
+    >>> header_key(" School-Name ")
+    'school_name'
+    >>> header_key("ＬＯＮ")
+    'lon'
+    """
+    text = unicodedata.normalize("NFKC", str(header)).strip().casefold()
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+def _field_of(key: str) -> str:
+    key = key.strip()
+    key = _FIELD_SYNONYMS.get(key, key)
+    if key not in HEADER_ALIASES:
+        raise InputError(
+            f"columns: unknown field {key!r}; expected one of {', '.join(FIELDS)} "
+            f"(or 'id' for {schema.SCHOOL_ID!r})."
+        )
+    return key
+
+
+def _find_header(headers: Sequence[str], wanted: str, field_name: str, source: str) -> str:
+    if wanted in headers:
+        return wanted
+    by_key = {header_key(h): h for h in headers}
+    if header_key(wanted) in by_key:
+        return by_key[header_key(wanted)]
+    close = difflib.get_close_matches(wanted, [str(h) for h in headers], n=3)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise InputError(
+        f"{source}: no header {wanted!r} for {field_name!r}.{hint} "
+        f"Headers found: {_list(headers)}."
+    )
+
+
+def _explicit_map(
+    columns: Mapping[str, str] | None, quality: str | None, id_column: str | None
+) -> dict[str, str]:
+    explicit = {_field_of(k): v for k, v in (columns or {}).items()}
+    for name, value in ((schema.QUALITY, quality), (schema.SCHOOL_ID, id_column)):
+        if value is None:
+            continue
+        if explicit.get(name, value) != value:
+            raise InputError(
+                f"{name!r} is mapped twice: {explicit[name]!r} in columns= and {value!r}; "
+                "give it once."
+            )
+        explicit[name] = value
+    return explicit
+
+
+def _auto_match(
+    headers: Sequence[str], field_name: str, taken: set[str]
+) -> tuple[str | None, str | None]:
+    keys = {h: header_key(h) for h in headers if h not in taken}
+    aliases = [header_key(a) for a in HEADER_ALIASES[field_name]]
+    matches = sorted(
+        (h for h, k in keys.items() if k in aliases), key=lambda h: aliases.index(keys[h])
+    )
+    if not matches:
+        return None, None
+    note = None
+    if len(matches) > 1:
+        note = (
+            f"several headers could be {field_name!r} ({_list(matches)}); used "
+            f"{matches[0]!r}. Choose another with columns={{{field_name!r}: '<header>'}}."
+        )
+    return matches[0], note
+
+
+def resolve_columns(
+    headers: Sequence[str],
+    *,
+    columns: Mapping[str, str] | None,
+    quality: str | None,
+    id_column: str | None,
+    needs_coordinates: bool,
+    source: str,
+) -> tuple[dict[str, str], list[str]]:
+    """Map contract fields to the file's headers.
+
+    Returns the map (field -> header, only for fields found) and notes for the report.
+    Raises :class:`InputError` naming every required field it could not find.
+
+    Examples
+    --------
+    >>> cmap, notes = resolve_columns(
+    ...     ["学校名称", "经度", "纬度", "house_price"], columns={"quality": "house_price"},
+    ...     quality=None, id_column=None, needs_coordinates=True, source="demo.csv")
+    >>> cmap
+    {'quality': 'house_price', 'name': '学校名称', 'lon': '经度', 'lat': '纬度'}
+    """
+    headers = [str(h) for h in headers]
+    column_map = {
+        f: _find_header(headers, h, f, source)
+        for f, h in _explicit_map(columns, quality, id_column).items()
+    }
+    notes = []
+    for field_name in FIELDS:
+        # Without the need for coordinates (a vector file's geometry), lon/lat stay extras.
+        skip = not needs_coordinates and field_name in (LON, LAT)
+        if field_name in column_map or skip:
+            continue
+        header, note = _auto_match(headers, field_name, set(column_map.values()))
+        if header is not None:
+            column_map[field_name] = header
+        if note:
+            notes.append(note)
+    _require(column_map, headers, needs_coordinates, source)
+    return column_map, notes
+
+
+def _require(
+    column_map: Mapping[str, str], headers: Sequence[str], needs_coordinates: bool, source: str
+) -> None:
+    required = [schema.NAME, schema.QUALITY] + ([LON, LAT] if needs_coordinates else [])
+    missing = [f for f in required if f not in column_map]
+    if not missing:
+        return
+    known = "; ".join(f"{f}: {', '.join(HEADER_ALIASES[f])}" for f in missing)
+    first = missing[0]
+    raise InputError(
+        f"{source}: no column for {_list(missing)} (required). Headers found: {_list(headers)}. "
+        f"Say which header to use, e.g. columns={{{first!r}: '<header>'}} in Python or "
+        f"--column {first}=<header> on the command line. Headers recognised without help: "
+        f"{known}."
+    )
+
+
+def _list(items: Iterable[object], limit: int = 30) -> str:
+    items = [repr(str(i)) for i in items]
+    more = f", … ({len(items) - limit} more)" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """Cells as trimmed, NFKC-normalised text (``str`` dtype); missing stays missing."""
+    # 'º' (ordinal) would become 'o' under NFKC; degree signs must survive.
+    text = s.astype("str").str.replace("º", "°", regex=False)
+    return text.str.normalize("NFKC").str.strip()
+
+
+def _is_number_column(s: pd.Series) -> bool:
+    return is_numeric_dtype(s) and not is_bool_dtype(s)
+
+
+def missing_mask(s: pd.Series) -> pd.Series:
+    """True where a cell is blank, missing or a placeholder such as ``.`` or ``NA``."""
+    if _is_number_column(s):
+        return s.isna()
+    return s.isna() | as_text(s).str.casefold().isin(PLACEHOLDERS)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Values read from one column, with masks of missing and unreadable cells."""
+
+    values: pd.Series
+    missing: pd.Series
+    bad: pd.Series
+
+
+def parse_float(s: pd.Series, *, decimal_comma: bool = False) -> Parsed:
+    """Read numbers; full-width digits and a comma between digits are understood.
+
+    A comma is a thousands separator when it fits one (``1,234.5``) and a decimal comma
+    otherwise (``12,5``, as semicolon-separated European files write). With
+    ``decimal_comma=True`` (coordinates, which never have thousands) ``39,912`` is 39.912.
+
+    Examples
+    --------
+    >>> p = parse_float(pd.Series(["1,234.5", ".", "abc", "７", "12,5"]))
+    >>> p.values.tolist()[::3], p.missing.tolist(), p.bad.tolist()
+    ([1234.5, 7.0], [False, True, False, False, False], [False, False, True, False, False])
+    >>> float(p.values.iloc[4])
+    12.5
+    """
+    missing = missing_mask(s)
+    if _is_number_column(s):
+        return Parsed(s.astype(float), missing, pd.Series(False, index=s.index))
+    text = as_text(s).where(~missing)
+    decimal = _matches(text, _DECIMAL_COMMA)
+    grouped = _matches(text, _THOUSANDS) & ~(decimal & decimal_comma)
+    text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    text = text.where(grouped | ~decimal, text.str.replace(",", ".", regex=False))
+    values = pd.to_numeric(text, errors="coerce").astype(float)
+    return Parsed(values, missing, values.isna() & ~missing)
+
+
+def _matches(text: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
+    return text.str.match(pattern).fillna(False).astype(bool)
+
+
+def parse_coordinate(s: pd.Series, axis: str) -> Parsed:
+    """Read longitudes (``axis='lon'``) or latitudes (``'lat'``) in decimal degrees.
+
+    Besides plain numbers (``39,912`` with a decimal comma is 39.912), degrees with a unit
+    or hemisphere are read when unambiguous:
+    ``116.39°E``, ``39.9 N``, ``33.9 S`` (negative), ``北纬39°54′``, ``116°23'24"E``. A
+    hemisphere of the other axis (``N`` in a longitude), a sign together with a hemisphere,
+    or minutes above 59 leave the cell unreadable.
+
+    Examples
+    --------
+    >>> parse_coordinate(pd.Series(["116.39°E", "39 N", "33°54'S"]), "lon").bad.tolist()
+    [False, True, True]
+    >>> parse_coordinate(pd.Series(["33°54'S", "北纬39.9"]), "lat").values.round(4).tolist()
+    [-33.9, 39.9]
+    """
+    parsed = parse_float(s, decimal_comma=True)
+    if not parsed.bad.any():
+        return parsed
+    text = as_text(s[parsed.bad]).str.upper()
+    degrees = _degrees(text.str.extract(_DMS), axis)
+    values = parsed.values.copy()
+    values.loc[degrees.index] = degrees.to_numpy()
+    return Parsed(values, parsed.missing, parsed.bad & values.isna())
+
+
+def _degrees(parts: pd.DataFrame, axis: str) -> pd.Series:
+    hemis = _HEMISPHERES[axis]
+    pre, post = parts["pre"], parts["post"]
+    hemi = pre.fillna(post)
+    minutes = pd.to_numeric(parts["min"], errors="coerce")
+    seconds = pd.to_numeric(parts["sec"], errors="coerce")
+    value = (
+        pd.to_numeric(parts["deg"], errors="coerce")
+        + minutes.fillna(0.0) / 60.0
+        + seconds.fillna(0.0) / 3600.0
+    )
+    sign = hemi.map(hemis).fillna(1.0).astype(float)
+    sign = sign.where(parts["sign"] != "-", -1.0)
+    ambiguous = (
+        (pre.notna() & post.notna())  # two hemispheres
+        | (hemi.notna() & ~hemi.isin(list(hemis)))  # the other axis's hemisphere
+        | (hemi.notna() & parts["sign"].notna())  # both a sign and a hemisphere
+        | (minutes >= 60) | (seconds >= 60)
+        | (parts["deg"].str.contains(".", regex=False).fillna(False).astype(bool)
+           & minutes.notna())
+    )
+    return (value * sign).where(~ambiguous).astype(float)
+
+
+def parse_count(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read whole counts >= 0 as nullable ``Int64``; return them and a mask of unreadable cells.
+
+    Examples
+    --------
+    >>> counts, bad = parse_count(pd.Series(["12", "12.0", "-3", "x", "."]))
+    >>> counts.tolist(), bad.tolist()
+    ([12, 12, <NA>, <NA>, <NA>], [False, False, True, True, False])
+    """
+    parsed = parse_float(s)
+    values = parsed.values
+    usable = np.isfinite(values) & (values >= 0) & (values == np.floor(values))
+    bad = parsed.bad | (values.notna() & ~usable)
+    return values.where(usable).astype("Int64"), bad
+
+
+def normalise_area(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Map area labels to ``'urban'`` / ``'rural'``; return them and a mask of unknown labels.
+
+    English words in any case, the Chinese terms 城区, 城镇, 城市, 市区, 县城, 镇区 (urban) and
+    乡村, 农村, 乡镇, 村 (rural), and the national statistical codes (1xx urban, 2xx rural)
+    are understood. Placeholders are missing; anything else is unknown (and missing).
+
+    Examples
+    --------
+    >>> values, unknown = normalise_area(pd.Series(["URBAN", "农村", "121", ".", "suburb"]))
+    >>> values.tolist(), unknown.tolist()
+    (['urban', 'rural', 'urban', nan, nan], [False, False, False, False, True])
+    """
+    missing = missing_mask(s)
+    text = as_text(s).str.casefold().where(~missing)
+    code = text.str.extract(_AREA_CODE)[0].map({"1": schema.URBAN, "2": schema.RURAL})
+    values = text.map(_AREA_WORDS).fillna(code).astype("str")
+    return values, values.isna() & ~missing
+
+
+def normalise_level(s: pd.Series) -> pd.Series:
+    """Map school levels to lower-case English; unrecognised levels are lower-cased as given.
+
+    ``PRIMARY SCHOOL`` and 小学 are ``'primary'``; 初中 and 初级中学 ``'middle'``;
+    ``SECONDARY SCHOOL``, 高中 and 高级中学 ``'secondary'``; 九年一贯制(学校) ``'nine-year'``;
+    十二年一贯制 ``'twelve-year'``; ``COMBINED SCHOOL`` ``'combined'``; ``INTERMEDIATE
+    SCHOOL`` ``'intermediate'``. A bare 中学 is kept as ``'中学'``: it may be a complete
+    middle school with senior grades, so it is not guessed.
+
+    Examples
+    --------
+    >>> levels = pd.Series(["PRIMARY SCHOOL", "九年一贯制学校", "Special School", "."])
+    >>> normalise_level(levels).tolist()
+    ['primary', 'nine-year', 'special school', nan]
+    """
+    missing = missing_mask(s)
+    text = as_text(s).str.casefold().where(~missing)
+    key = text.str.replace(r"[\s\-]+", "_", regex=True).str.replace(_LEVEL_SUFFIX, "", regex=True)
+    return key.map(_LEVEL_WORDS).fillna(text).astype("str")
+
+
+def parse_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read yes/no flags (1/0, true/false, yes/no, 是/否, √); missing is False.
+
+    Returns the flags and a mask of cells that are neither (also False).
+
+    Examples
+    --------
+    >>> flags, bad = parse_bool(pd.Series(["1", "是", "no", "", "maybe"]))
+    >>> flags.tolist(), bad.tolist()
+    ([True, True, False, False, False], [False, False, False, False, True])
+    """
+    if is_bool_dtype(s):
+        return s.fillna(False).astype(bool), pd.Series(False, index=s.index)
+    missing = missing_mask(s)
+    text = normalise_id(s).str.casefold()
+    flags = text.isin(_TRUE)
+    bad = ~(flags | text.isin(_FALSE) | missing)
+    return flags.astype(bool), bad
+
+
+def normalise_id(s: pd.Series) -> pd.Series:
+    """Ids and labels as trimmed text; numbers lose a ``.0`` (``200300002.0`` -> ``'200300002'``).
+
+    Examples
+    --------
+    >>> normalise_id(pd.Series([200300002.0, None])).tolist()
+    ['200300002', nan]
+    >>> normalise_id(pd.Series([" 0012 ", "7.00", "NA"])).tolist()
+    ['0012', '7', nan]
+    """
+    missing = missing_mask(s)
+    if _is_number_column(s):
+        integral = np.isfinite(s) & (s == np.floor(s))
+        as_int = s.where(integral).astype("Int64").astype("str")
+        return as_int.where(integral, s.astype("str")).where(~missing).astype("str")
+    text = as_text(s).where(~missing)
+    return text.str.replace(_INTEGRAL_TEXT, r"\1", regex=True).astype("str")
+
+
+# --------------------------------------------------------------------------- problems
+
+
+def display_values(s: pd.Series) -> pd.Series:
+    """Cells as text for the report; missing cells are ''."""
+    return s.astype("str").fillna("")
+
+
+@dataclass
+class ProblemLog:
+    """Problems found in rows, one entry per (row, column, reason)."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(
+        self, mask: pd.Series, column: str, values: pd.Series, reason: str | pd.Series
+    ) -> None:
+        """Record ``reason`` for every position where ``mask`` is True."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
+        self.parts.append(pd.DataFrame({
+            "pos": np.flatnonzero(mask),
+            "column": column,
+            "value": display_values(values.iloc[mask]).to_numpy(),
+            "reason": reasons,
+        }))
+
+    def positions(self) -> np.ndarray:
+        """Distinct positions with at least one problem."""
+        if not self.parts:
+            return np.empty(0, dtype=int)
+        return np.unique(np.concatenate([p["pos"].to_numpy() for p in self.parts]))
+
+    def frame(self) -> pd.DataFrame:
+        """All problems, ordered by position (and, within a row, by the order found)."""
+        if not self.parts:
+            return pd.DataFrame({
+                "pos": pd.Series(dtype=int), "column": pd.Series(dtype="str"),
+                "value": pd.Series(dtype="str"), "reason": pd.Series(dtype="str"),
+            })
+        problems = pd.concat(self.parts, ignore_index=True)
+        return problems.sort_values("pos", kind="stable", ignore_index=True)

@@ -1,0 +1,109 @@
+"""Grouping: one interface, several methods, one registry.
+
+Every method is a class with the same constructor parameters (``policy``, ``random_state``,
+``time_limit``, ``on_infeasible`` and its own), ``fit(schools, by=None, previous=None)`` and
+the fitted ``plan_``. :data:`METHODS` finds them by name for the CLI and notebooks alike;
+:func:`propose` is the one-call form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geogroup._errors import PolicyError
+from geogroup.group._base import ALL_RULES, BaseGrouper
+from geogroup.group._exact import ExactGrouper
+from geogroup.group._fast import FastGrouper
+from geogroup.group._kmeans import KMeansGrouper
+from geogroup.plan import Plan
+from geogroup.policy import Policy, get_policy
+
+__all__ = [
+    "ALL_RULES",
+    "METHODS",
+    "BaseGrouper",
+    "ExactGrouper",
+    "FastGrouper",
+    "KMeansGrouper",
+    "get_method",
+    "propose",
+]
+
+METHODS: dict[str, type[BaseGrouper]] = {
+    cls.name: cls for cls in (ExactGrouper, FastGrouper, KMeansGrouper)
+}
+"""Grouping methods by name."""
+
+
+def register_method(cls: type[BaseGrouper]) -> type[BaseGrouper]:
+    """Add a method class to :data:`METHODS` under its ``name``."""
+    METHODS[cls.name] = cls
+    return cls
+
+
+def get_method(name: str, **params: Any) -> BaseGrouper:
+    """An instance of the method called ``name`` with the given constructor parameters.
+
+    Examples
+    --------
+    >>> get_method("fast", policy="shandong", random_state=1)
+    FastGrouper(policy='shandong', random_state=1, time_limit=60.0, on_infeasible='raise', k=8, recentre_rounds=3)
+    """
+    if name not in METHODS:
+        raise PolicyError(f"unknown method {name!r}; methods: {', '.join(sorted(METHODS))}")
+    return METHODS[name](**params)
+
+
+def propose(
+    schools: gpd.GeoDataFrame,
+    policy: str | Policy = "ninghe",
+    *,
+    method: str | BaseGrouper | None = None,
+    by: str | None = None,
+    random_state: int | None = 0,
+    time_limit: float = 60.0,
+    previous: Plan | None = None,
+    rejected: pd.DataFrame | None = None,
+) -> Plan:
+    """Propose 1+X groups for ``schools`` under ``policy``.
+
+    Parameters
+    ----------
+    schools
+        The frame :func:`~geogroup.read_schools` returns.
+    policy
+        A preset name (see :data:`~geogroup.PRESETS`), a TOML path or a :class:`Policy`.
+    method
+        A registry name (``'exact'``, ``'fast'``, ``'kmeans'``, ``'districts'``, ``'pairs'``)
+        or a configured method object; default: the policy's own ``method``.
+    by
+        Column of administrative units, each grouped on its own.
+    random_state, time_limit
+        Passed to the method when ``method`` is a name.
+    previous
+        An earlier plan whose group ids to keep; moves cost the policy's ``move_cost``.
+    rejected
+        The read report's rejected rows, carried into the plan (``report.rejected``).
+
+    Examples
+    --------
+    >>> from geogroup.datasets import toy_schools
+    >>> plan = propose(toy_schools(), Policy(members=(2, 2), leads="top:0.34"), method="exact")
+    >>> plan.schools.groupby("group_id")["lead_id"].first().tolist()
+    ['A', 'D']
+    """
+    policy = get_policy(policy)
+    if method is None or isinstance(method, str):
+        method = get_method(
+            method or policy.method, policy=policy, random_state=random_state, time_limit=time_limit
+        )
+    elif isinstance(method, BaseGrouper):
+        method = type(method)(**{**method.get_params(), "policy": policy})
+    else:
+        raise PolicyError(
+            f"method: expected a name or a method object, got {type(method).__name__}"
+        )
+    return method.fit(schools, by=by, previous=previous, rejected=rejected).plan_

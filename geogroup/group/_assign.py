@@ -1,0 +1,331 @@
+"""Capacity-respecting assignment of schools to a set of open leads, and local search.
+
+Both the ``fast`` and ``kmeans`` methods use these. The assignment is a minimum-weight full
+matching of schools to *slots* (scipy's sparse LAPJV): a lead with room for ``max`` members
+has ``max`` slots; the slots that the rules require to be filled (the minimum size, one rural
+member under 城乡结对, the weak-school quota) are cheap, the others dear, so the matching fills
+every required slot it can and then minimises distance. Each school only sees the slots of its
+``k`` nearest leads (no dense n × n matrix); ``k`` widens when a required slot stays empty.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+from geogroup._errors import InfeasibleError
+from geogroup.group._problem import Problem
+from geogroup.locate import nearest
+
+__all__ = ["assign_to_leads", "improve"]
+
+_DEAR = 1.0e7  # metres added to an optional slot: any required slot filled is worth more
+
+
+def _nearest_leads(problem: Problem, leads: NDArray[np.int64], rows: NDArray[np.int64], k: int):
+    k = min(k, len(leads))
+    idx, dist_km = nearest(problem.xy[rows], problem.xy[leads], k=k)
+    return idx.reshape(len(rows), k), dist_km.reshape(len(rows), k) * 1000.0
+
+
+def _slot_table(problem: Problem, leads: NDArray[np.int64], lead_of: NDArray[np.int64]):
+    """Slots per lead: (lead index, kind) with kind 0 optional, 1 required, 2 rural, 3 weak."""
+    policy = problem.policy
+    lo, hi = policy.members
+    slot_lead, slot_kind = [], []
+    for li, lead in enumerate(leads):
+        locked = np.flatnonzero((lead_of == lead) & (np.arange(problem.n) != lead))
+        room = hi - len(locked)
+        if room < 0:
+            raise InfeasibleError(
+                f"locked group of lead {problem.ids[lead]} holds {len(locked)} members, more than "
+                f"policy 'members' max {hi}; raise the maximum or unlock schools"
+            )
+        kinds: list[int] = []
+        if policy.pair_urban_rural and problem.urban[lead] and not (~problem.urban[locked]).any():
+            kinds.append(2)
+        weak_needed = policy.min_weak_per_group - int(problem.weak[locked].sum())
+        kinds += [3] * max(0, weak_needed)
+        kinds += [1] * max(0, lo - len(locked) - len(kinds))
+        kinds = kinds[:room]
+        kinds += [0] * (room - len(kinds))
+        slot_lead += [li] * len(kinds)
+        slot_kind += kinds
+    return np.asarray(slot_lead, dtype=np.int64), np.asarray(slot_kind, dtype=np.int64)
+
+
+def assign_to_leads(
+    problem: Problem,
+    leads: NDArray[np.int64],
+    *,
+    k: int = 8,
+    lead_of: NDArray[np.int64] | None = None,
+) -> NDArray[np.int64]:
+    """The lead of every school, given the open leads, meeting the size and mix rules."""
+    leads = np.asarray(leads, dtype=np.int64)
+    base = np.full(problem.n, -1, dtype=np.int64) if lead_of is None else lead_of.copy()
+    base[leads] = leads
+    locked = problem.locked_to >= 0
+    base[locked] = problem.locked_to[locked]
+    free = np.flatnonzero(problem.active & (base < 0))
+    if len(free) == 0:
+        return base
+    slot_lead, slot_kind = _slot_table(problem, leads, base)
+    if len(slot_lead) < len(free):
+        raise InfeasibleError(
+            f"{len(free)} schools to place but the {len(leads)} leads have room for "
+            f"{len(slot_lead)} members; raise the maximum of 'members' or allow more leads"
+        )
+    while True:
+        lead_pos, filled = _match(problem, leads, free, slot_lead, slot_kind, k)
+        if lead_pos is not None:
+            out = base.copy()
+            out[free] = leads[lead_pos]
+            # A rural weak school in a rural slot also counts as weak: judge by the rules.
+            if not _broken(problem, out, leads):
+                return out
+        if k >= len(leads):
+            _raise_unfilled(problem, leads, slot_lead, slot_kind, filled)
+        k = min(2 * k, len(leads))
+
+
+def _broken(problem: Problem, lead: NDArray[np.int64], leads: NDArray[np.int64]) -> bool:
+    """Whether any group breaks the size, pairing or weak-school rule."""
+    policy = problem.policy
+    member = (lead >= 0) & (lead != np.arange(problem.n))
+    size = np.bincount(lead[member], minlength=problem.n)[leads]
+    if (size < policy.min_members).any() or (size > policy.max_members).any():
+        return True
+    if policy.pair_urban_rural:
+        rural = np.bincount(
+            lead[member], weights=(~problem.urban[member]).astype(float), minlength=problem.n
+        )
+        if (problem.urban[leads] & (rural[leads] < 1)).any():
+            return True
+    if policy.min_weak_per_group:
+        weak = np.bincount(
+            lead[member], weights=problem.weak[member].astype(float), minlength=problem.n
+        )
+        if (weak[leads] < policy.min_weak_per_group).any():
+            return True
+    return False
+
+
+def _match(problem, leads, free, slot_lead, slot_kind, k):
+    """One matching with each school seeing its k nearest leads: (lead index or None, slots filled)."""
+    idx, dist = _nearest_leads(problem, leads, free, k)
+    cap = problem.cap_m()
+    order = np.argsort(slot_lead, kind="stable")
+    starts = np.searchsorted(slot_lead[order], np.arange(len(leads) + 1))
+    rows, cols, costs = [], [], []
+    rural = ~problem.urban[free]
+    weak = problem.weak[free]
+    for r in range(len(free)):
+        for c in range(idx.shape[1]):
+            d = dist[r, c]
+            if d > cap:
+                continue
+            slots = order[starts[idx[r, c]] : starts[idx[r, c] + 1]]
+            kinds = slot_kind[slots]
+            usable = (kinds <= 1) | ((kinds == 2) & rural[r]) | ((kinds == 3) & weak[r])
+            slots = slots[usable]
+            rows.append(np.full(len(slots), r))
+            cols.append(slots)
+            costs.append(np.where(kinds[usable] == 0, d + _DEAR, d + 1.0))
+    filled = np.zeros(len(slot_lead), dtype=bool)
+    try:
+        if not rows:
+            raise ValueError("no school can reach any lead")
+        graph = sp.csr_matrix(
+            (np.concatenate(costs), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(len(free), len(slot_lead)),
+        )
+        row_ind, col_ind = min_weight_full_bipartite_matching(graph)
+    except ValueError:
+        if k >= len(leads):
+            raise InfeasibleError(
+                f"no assignment of {len(free)} schools to {len(leads)} leads fits the size rule "
+                f"'members' = {list(problem.policy.members)} within the distance cap; raise the "
+                "maximum of 'members' or 'max_distance_km'"
+            ) from None
+        return None, filled
+    slot_of = np.empty(len(free), dtype=np.int64)
+    slot_of[row_ind] = col_ind
+    filled[slot_of] = True
+    return slot_lead[slot_of], filled
+
+
+def _raise_unfilled(problem, leads, slot_lead, slot_kind, filled) -> None:
+    missing = slot_kind[(slot_kind > 0) & ~filled]
+    if len(missing) == 0:
+        missing = slot_kind[slot_kind > 0]
+    rules = {1: "the minimum of 'members'", 2: "'pair_urban_rural'", 3: "'min_weak_per_group'"}
+    names = sorted({rules[int(m)] for m in missing})
+    groups = sorted(
+        {str(problem.ids[leads[slot_lead[i]]]) for i in np.flatnonzero((slot_kind > 0) & ~filled)}
+    )
+    raise InfeasibleError(
+        f"{len(missing)} required places stay empty in the groups of leads {', '.join(groups[:10])}"
+        f"{' …' if len(groups) > 10 else ''}: no school within reach can fill them under "
+        f"{', '.join(names)}; relax {names[0]} or raise 'max_distance_km'"
+    )
+
+
+class _State:
+    """Per-group counts that local search keeps up to date."""
+
+    def __init__(self, problem: Problem, lead: NDArray[np.int64]):
+        self.p = problem
+        self.lead = lead.copy()
+        n = problem.n
+        self.size = np.bincount(lead[lead >= 0], minlength=n) - (lead == np.arange(n))
+        self.zsum = np.bincount(lead[lead >= 0], weights=problem.z[lead >= 0], minlength=n)
+        member = (lead >= 0) & (lead != np.arange(n))
+        self.rural = np.bincount(
+            lead[member], weights=(~problem.urban[member]).astype(float), minlength=n
+        )
+        self.weak = np.bincount(
+            lead[member], weights=problem.weak[member].astype(float), minlength=n
+        )
+
+
+def improve(
+    problem: Problem,
+    lead: NDArray[np.int64],
+    *,
+    rng: np.random.Generator,
+    time_limit: float = 30.0,
+    k: int = 8,
+) -> NDArray[np.int64]:
+    """First-improvement local search: moves, then swaps, until no move helps."""
+    start = time.perf_counter()
+    state = _State(problem, lead)
+    movable = np.flatnonzero(
+        problem.active
+        & (state.lead >= 0)
+        & (state.lead != np.arange(problem.n))
+        & (problem.locked_to < 0)
+    )
+    if len(movable) == 0:
+        return state.lead
+    leads = np.unique(state.lead[state.lead >= 0])
+    cand_idx, cand_d = _nearest_leads(problem, leads, movable, k)
+    cand = leads[cand_idx]
+    nbr_k = min(10, len(movable) - 1)
+    nbr = (
+        nearest(problem.xy[movable], k=nbr_k)[0]
+        if nbr_k > 0
+        else np.zeros((len(movable), 0), dtype=np.int64)
+    )
+    for _ in range(50):
+        improved = False
+        for r in rng.permutation(len(movable)):
+            improved |= _try_move(state, movable[r], cand[r], cand_d[r])
+            if nbr_k:
+                improved |= _try_swap(state, movable[r], movable[nbr[r]])
+        if not improved or time.perf_counter() - start > time_limit:
+            break
+    return state.lead
+
+
+def _dist(p: Problem, i: int, j: int) -> float:
+    dx, dy = p.xy[i] - p.xy[j]
+    return math.hypot(dx, dy)
+
+
+def _move_cost(p: Problem, i: int, lead: int) -> float:
+    if p.previous_lead is None:
+        return 0.0
+    prev = p.previous_lead[i]
+    return p.policy.move_cost * 1000.0 if prev >= 0 and prev != lead else 0.0
+
+
+def _can_leave(state: _State, i: int, a: int, incoming: int = -1) -> bool:
+    p = state.p
+    policy = p.policy
+    rural_in = incoming >= 0 and not p.urban[incoming]
+    weak_in = incoming >= 0 and bool(p.weak[incoming])
+    if incoming < 0 and state.size[a] - 1 < policy.min_members:
+        return False
+    if (
+        policy.pair_urban_rural
+        and p.urban[a]
+        and not p.urban[i]
+        and state.rural[a] - 1 + rural_in < 1
+    ):
+        return False
+    return not (p.weak[i] and state.weak[a] - 1 + weak_in < policy.min_weak_per_group)
+
+
+def _balance_delta(state: _State, a: int, b: int, za: float, zb: float) -> float:
+    """Change of w·(|S_a| + |S_b|) when a gains za and b gains zb (in metres-equivalent)."""
+    s = state.zsum
+    delta = abs(s[a] + za) - abs(s[a]) + abs(s[b] + zb) - abs(s[b])
+    return state.p.policy.balance_weight * 1000.0 * delta
+
+
+def _try_move(state: _State, i: int, cand: NDArray[np.int64], cand_d: NDArray[np.float64]) -> bool:
+    p = state.p
+    a = state.lead[i]
+    if not _can_leave(state, i, a):
+        return False
+    d_now = _dist(p, i, a)
+    cap = p.cap_m()
+    z = p.z[i]
+    for b, d in zip(cand, cand_d, strict=True):
+        if b == a or d > cap or state.size[b] + 1 > p.policy.max_members:
+            continue
+        gain = (
+            d_now
+            + _move_cost(p, i, a)
+            - d
+            - _move_cost(p, i, b)
+            - _balance_delta(state, a, b, -z, z)
+        )
+        if gain > 1e-6:
+            _apply_move(state, i, a, b)
+            return True
+    return False
+
+
+def _apply_move(state: _State, i: int, a: int, b: int) -> None:
+    p = state.p
+    state.lead[i] = b
+    state.size[a] -= 1
+    state.size[b] += 1
+    state.zsum[a] -= p.z[i]
+    state.zsum[b] += p.z[i]
+    rural, weak = float(not p.urban[i]), float(p.weak[i])
+    state.rural[a] -= rural
+    state.rural[b] += rural
+    state.weak[a] -= weak
+    state.weak[b] += weak
+
+
+def _try_swap(state: _State, i: int, others: NDArray[np.int64]) -> bool:
+    p = state.p
+    a = state.lead[i]
+    cap = p.cap_m()
+    for j in others:
+        b = state.lead[j]
+        if b == a or b < 0:
+            continue
+        d_ib, d_ja = _dist(p, i, b), _dist(p, j, a)
+        if d_ib > cap or d_ja > cap:
+            continue
+        if not (_can_leave(state, i, a, incoming=j) and _can_leave(state, j, b, incoming=i)):
+            continue
+        before = _dist(p, i, a) + _dist(p, j, b) + _move_cost(p, i, a) + _move_cost(p, j, b)
+        after = d_ib + d_ja + _move_cost(p, i, b) + _move_cost(p, j, a)
+        dz = p.z[j] - p.z[i]
+        gain = before - after - _balance_delta(state, a, b, dz, -dz)
+        if gain > 1e-6:
+            _apply_move(state, i, a, b)
+            _apply_move(state, j, b, a)
+            return True
+    return False

@@ -1,0 +1,425 @@
+"""``exact``: the grouping as a mixed-integer programme, solved by HiGHS.
+
+Variables: ``x[i, j] = 1`` when school i joins the group led by j, for j among the candidate
+leads i may join (``y_j = x[j, j]`` says j leads); ``e_j >= 0`` the absolute total deviation
+of group j's quality from the mean. Constraints::
+
+    Σ_j x[i, j] = 1                       every school in exactly one group
+    x[i, j] <= y_j                        only open leads take members
+    min·y_j <= Σ_{i≠j} x[i, j] <= max·y_j  members per group
+    Σ_{i rural} x[i, j] >= y_j             城乡结对, for urban j (when the policy asks)
+    Σ_{i weak} x[i, j] >= w_min·y_j        weak-school quota (when the policy asks)
+    -e_j <= Σ_i z_i x[i, j] <= e_j          balance
+    y_j + y_k <= 1                         leads closer than the minimum spacing
+    G_lo <= Σ_j y_j <= G_hi                number of groups (fixed when the policy says)
+
+Objective: ``(Σ d_ij x_ij + balance_weight·Σ e_j + move_cost·Σ moved_ij x_ij) / N``: the
+same objective every method reports.
+
+Sparse: when the full model would have more than ``max_pairs`` pairs, each school sees its
+``k`` nearest candidate leads; if HiGHS finds that model infeasible, ``k`` doubles. A
+restricted model's optimum is optimal *for that model*: the plan then says so
+(``status='optimal'`` with ``detail['restricted'] = True``) rather than claim more.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from geogroup._errors import InfeasibleError
+from geogroup.group._base import BaseGrouper, solution_from
+from geogroup.group._problem import Problem, Solution
+from geogroup.locate import nearest, within_radius
+from geogroup.policy import Policy
+
+__all__ = ["ExactGrouper"]
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kTimeLimit: "time_limit",
+    highspy.HighsModelStatus.kInterrupt: "time_limit",
+    highspy.HighsModelStatus.kSolutionLimit: "feasible",
+    highspy.HighsModelStatus.kIterationLimit: "feasible",
+    highspy.HighsModelStatus.kMemoryLimit: "feasible",
+}
+
+
+class ExactGrouper(BaseGrouper):
+    """Mixed-integer programme solved by HiGHS; reports status, objective, bound and gap.
+
+    Parameters
+    ----------
+    policy, random_state, time_limit, on_infeasible
+        As for every method; ``time_limit`` is HiGHS's, per unit.
+    k
+        Candidate leads each school sees in a sparse model (doubled when infeasible).
+    max_pairs
+        Largest number of school–lead pairs modelled in full (no sparsification).
+    mip_gap
+        Relative gap at which HiGHS may stop and call the result optimal (HiGHS's
+        ``mip_rel_gap``; 0 for a proof to the last digit).
+    threads
+        HiGHS threads (None: HiGHS's default).
+    warm_start
+        Give HiGHS the ``fast`` method's grouping as its first incumbent (it only helps:
+        HiGHS still proves or bounds the optimum itself).
+
+    Examples
+    --------
+    >>> from geogroup.datasets import toy_schools
+    >>> g = ExactGrouper(policy=Policy(members=(2, 2), leads="top:0.34")).fit(toy_schools())
+    >>> g.plan_.status, sorted(g.plan_.schools.query("role == 'lead'").index)
+    ('optimal', ['A', 'D'])
+    """
+
+    name = "exact"
+    claims_optimality = True
+
+    def __init__(
+        self,
+        *,
+        policy: str | Policy = "ninghe",
+        random_state: int | None = 0,
+        time_limit: float = 60.0,
+        on_infeasible: str = "raise",
+        k: int = 12,
+        max_pairs: int = 120_000,
+        mip_gap: float = 1e-4,
+        threads: int | None = None,
+        warm_start: bool = True,
+    ) -> None:
+        super().__init__(
+            policy=policy,
+            random_state=random_state,
+            time_limit=time_limit,
+            on_infeasible=on_infeasible,
+        )
+        self.k = k
+        self.max_pairs = max_pairs
+        self.mip_gap = mip_gap
+        self.threads = threads
+        self.warm_start = warm_start
+
+    def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
+        pool = problem.leads_pool
+        active = np.flatnonzero(problem.active)
+        full = len(active) * len(pool) <= self.max_pairs
+        k = len(pool) if full else min(self.k, len(pool))
+        start = _heuristic_start(problem, rng) if self.warm_start else None
+        while True:
+            model = _Model(problem, k)
+            result = model.solve(self, start)
+            if result is not None or k >= len(pool):
+                break
+            k = min(2 * k, len(pool))
+        if result is None:
+            raise InfeasibleError(
+                f"no grouping of the {len(active)} schools meets every rule of policy "
+                f"{problem.policy.name!r} together (HiGHS proved the model infeasible); relax "
+                "'members', 'max_distance_km', 'pair_urban_rural' or 'min_weak_per_group'"
+            )
+        lead, status, bound, gap = result
+        sol = solution_from(
+            problem,
+            lead,
+            status,
+            k=int(k),
+            restricted=bool(k < len(pool)),
+            pairs=int(model.n_pairs),
+        )
+        # HiGHS's bound is on the same objective: report it and its gap as HiGHS gives them.
+        sol.bound = bound
+        sol.gap = gap
+        return sol
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A HiGHS instance, without the banner its constructor prints on standard output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _heuristic_start(problem: Problem, rng: np.random.Generator) -> NDArray[np.int64] | None:
+    from geogroup.group._fast import FastGrouper
+
+    try:
+        return FastGrouper(policy=problem.policy)._solve(problem, rng).lead
+    except InfeasibleError:
+        return None
+
+
+class _Model:
+    """Column layout: pair variables x (n_pairs), then e (one per candidate lead)."""
+
+    def __init__(self, problem: Problem, k: int) -> None:
+        self.p = problem
+        self.pool = problem.leads_pool
+        self.pool_index = {int(j): c for c, j in enumerate(self.pool)}
+        active = np.flatnonzero(problem.active)
+        self.active = active
+        pair_i, pair_j, dist = self._pairs(k)
+        self.pair_i, self.pair_j, self.dist_km = pair_i, pair_j, dist
+        self.n_pairs = len(pair_i)
+
+    def _pairs(self, k: int):
+        p = self.p
+        idx, dist_km = nearest(p.xy[self.active], p.xy[self.pool], k=min(k, len(self.pool)))
+        rows = np.repeat(self.active, idx.shape[1])
+        leads = self.pool[idx.ravel()]
+        dist = dist_km.ravel()
+        keep = (
+            dist
+            <= (math.inf if p.policy.max_distance_km is None else p.policy.max_distance_km) + 1e-9
+        )
+        # A lead's own pair (its y) is always there; locked schools see only their lead.
+        rows, leads, dist = rows[keep], leads[keep], dist[keep]
+        own = np.isin(self.pool, self.active)
+        locked = self.active[p.locked_to[self.active] >= 0]
+        locked_d = np.hypot(*(p.xy[locked] - p.xy[p.locked_to[locked]]).T) / 1000.0
+        rows = np.concatenate([rows, self.pool[own], locked])
+        leads = np.concatenate([leads, self.pool[own], p.locked_to[locked]])
+        dist = np.concatenate([dist, np.zeros(int(own.sum())), locked_d])
+        locked = p.locked_to[rows] >= 0
+        keep = ~locked | (leads == p.locked_to[rows])
+        keep &= ~p.must_lead[rows] | (leads == rows)
+        rows, leads, dist = rows[keep], leads[keep], dist[keep]
+        pairs = np.unique(np.stack([rows, leads, np.round(dist * 1e6)], axis=1), axis=0)
+        return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), pairs[:, 2] / 1e6
+
+    def start_values(self, lead: NDArray[np.int64]) -> NDArray[np.float64] | None:
+        """Column values of a known grouping (a warm start), or None if it is not in the model."""
+        x = (lead[self.pair_i] == self.pair_j).astype(float)
+        if x.sum() != (lead >= 0).sum():
+            return None
+        z_sum = np.zeros(len(self.pool))
+        lead_c = np.array([self.pool_index[int(j)] for j in self.pair_j], dtype=np.int64)
+        np.add.at(z_sum, lead_c, self.p.z[self.pair_i] * x)
+        return np.concatenate([x, np.abs(z_sum)])
+
+    def solve(self, grouper: ExactGrouper, start: NDArray[np.int64] | None = None):
+        h = _quiet_highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", float(grouper.time_limit))
+        h.setOptionValue("mip_rel_gap", float(grouper.mip_gap))
+        h.setOptionValue("random_seed", int(grouper.random_state or 0))
+        if grouper.threads:
+            h.setOptionValue("threads", int(grouper.threads))
+        h.passModel(self._lp())
+        values = None if start is None else self.start_values(start)
+        if values is not None:
+            warm = highspy.HighsSolution()
+            warm.col_value = list(values)
+            warm.value_valid = True
+            h.setSolution(warm)
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return None
+        if info.primal_solution_status != 2:  # no feasible solution found
+            if status == highspy.HighsModelStatus.kTimeLimit:
+                raise InfeasibleError(
+                    f"HiGHS found no feasible grouping within time_limit={grouper.time_limit} s; "
+                    "raise the time limit or use method 'fast'"
+                )
+            return None
+        x = np.asarray(h.getSolution().col_value)[: self.n_pairs] > 0.5
+        lead = np.full(self.p.n, -1, dtype=np.int64)
+        lead[self.pair_i[x]] = self.pair_j[x]
+        gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+        return lead, _STATUS.get(status, "feasible"), float(info.mip_dual_bound), gap
+
+    def _lp(self) -> highspy.HighsLp:
+        p, policy = self.p, self.p.policy
+        n_pairs, n_pool = self.n_pairs, len(self.pool)
+        n_active = len(self.active)
+        scale = 1.0 / max(n_active, 1)
+        move = np.zeros(n_pairs)
+        if p.previous_lead is not None:
+            prev = p.previous_lead[self.pair_i]
+            move = np.where((prev >= 0) & (prev != self.pair_j), policy.move_cost, 0.0)
+        cost = np.concatenate(
+            [(self.dist_km + move) * scale, np.full(n_pool, policy.balance_weight * scale)]
+        )
+        lower = np.zeros(n_pairs + n_pool)
+        upper = np.concatenate([np.ones(n_pairs), np.full(n_pool, np.inf)])
+        own = self.pair_i == self.pair_j
+        must = own & p.must_lead[self.pair_i]
+        locked = (p.locked_to[self.pair_i] >= 0) & (p.locked_to[self.pair_i] == self.pair_j)
+        lower[:n_pairs][must | locked] = 1.0
+        rows = _Rows(n_pairs + n_pool)
+        self._assignment_rows(rows)
+        self._group_rows(rows)
+        self._count_rows(rows)
+        lp = highspy.HighsLp()
+        lp.num_col_ = n_pairs + n_pool
+        lp.num_row_ = rows.count
+        lp.col_cost_ = cost
+        lp.col_lower_ = lower
+        lp.col_upper_ = upper
+        lp.row_lower_ = np.asarray(rows.lower)
+        lp.row_upper_ = np.asarray(rows.upper)
+        matrix = rows.matrix().tocsc()
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_pairs + [
+            highspy.HighsVarType.kContinuous
+        ] * n_pool
+        return lp
+
+    def _own_col(self) -> NDArray[np.int64]:
+        """Column of y_j (the pair (j, j)) for each candidate lead, -1 if j cannot lead here."""
+        own = np.full(len(self.pool), -1, dtype=np.int64)
+        cols = np.flatnonzero(self.pair_i == self.pair_j)
+        own[[self.pool_index[int(j)] for j in self.pair_j[cols]]] = cols
+        return own
+
+    def _assignment_rows(self, rows: _Rows) -> None:
+        pos_of = {int(i): r for r, i in enumerate(self.active)}
+        row_ids = np.array([pos_of[int(i)] for i in self.pair_i], dtype=np.int64)
+        missing = np.setdiff1d(np.arange(len(self.active)), row_ids)
+        if len(missing):
+            raise InfeasibleError(
+                f"school {self.p.ids[self.active[missing[0]]]} has no candidate lead it may join; "
+                "raise 'max_distance_km' or allow more leads"
+            )
+        rows.add_block(
+            row_ids, np.arange(self.n_pairs), np.ones(self.n_pairs), 1.0, 1.0, len(self.active)
+        )
+
+    def _group_rows(self, rows: _Rows) -> None:
+        p, policy = self.p, self.p.policy
+        own = self._own_col()
+        members = self.pair_i != self.pair_j
+        lead_c = np.array([self.pool_index[int(j)] for j in self.pair_j], dtype=np.int64)
+        # x[i, j] - y_j <= 0
+        mcols = np.flatnonzero(members)
+        y = own[lead_c[mcols]]
+        r = np.arange(len(mcols))
+        rows.add_block(
+            np.concatenate([r, r]),
+            np.concatenate([mcols, y]),
+            np.concatenate([np.ones(len(mcols)), -np.ones(len(mcols))]),
+            -np.inf,
+            0.0,
+            len(mcols),
+        )
+        lo, hi = policy.members
+        self._per_lead(rows, lead_c, members, -np.inf, 0.0, coef_y=-hi)
+        if lo:
+            self._per_lead(rows, lead_c, members, 0.0, np.inf, coef_y=-lo)
+        if policy.pair_urban_rural:
+            urban_leads = p.urban[self.pool]
+            self._per_lead(
+                rows,
+                lead_c,
+                members & ~p.urban[self.pair_i],
+                0.0,
+                np.inf,
+                coef_y=-1.0,
+                only=urban_leads,
+            )
+        if policy.min_weak_per_group:
+            self._per_lead(
+                rows,
+                lead_c,
+                members & p.weak[self.pair_i],
+                0.0,
+                np.inf,
+                coef_y=-float(policy.min_weak_per_group),
+            )
+        self._balance_rows(rows, lead_c)
+
+    def _per_lead(self, rows, lead_c, mask, lower, upper, *, coef_y, only=None) -> None:
+        """Σ_{i in mask} x[i, j] + coef_y·y_j within [lower, upper], one row per lead j."""
+        own = self._own_col()
+        leads = np.arange(len(self.pool)) if only is None else np.flatnonzero(only)
+        leads = leads[own[leads] >= 0]
+        row_of = np.full(len(self.pool), -1)
+        row_of[leads] = np.arange(len(leads))
+        cols = np.flatnonzero(mask & (row_of[lead_c] >= 0))
+        r = np.concatenate([row_of[lead_c[cols]], row_of[leads]])
+        c = np.concatenate([cols, own[leads]])
+        v = np.concatenate([np.ones(len(cols)), np.full(len(leads), coef_y)])
+        rows.add_block(r, c, v, lower, upper, len(leads))
+
+    def _balance_rows(self, rows, lead_c) -> None:
+        z = self.p.z[self.pair_i]
+        e_col = self.n_pairs + np.arange(len(self.pool))
+        for sign in (1.0, -1.0):
+            r = np.concatenate([lead_c, np.arange(len(self.pool))])
+            c = np.concatenate([np.arange(self.n_pairs), e_col])
+            v = np.concatenate([sign * z, -np.ones(len(self.pool))])
+            rows.add_block(r, c, v, -np.inf, 0.0, len(self.pool))
+
+    def _count_rows(self, rows) -> None:
+        p = self.p
+        own = self._own_col()
+        valid = np.flatnonzero(own >= 0)
+        g_lo, g_hi = p.n_groups_range
+        rows.add_block(
+            np.zeros(len(valid), dtype=np.int64),
+            own[valid],
+            np.ones(len(valid)),
+            float(g_lo),
+            float(g_hi),
+            1,
+        )
+        spacing = p.policy.min_lead_spacing_km
+        if spacing > 0 and len(valid) > 1:
+            near = within_radius(p.xy[self.pool[valid]], spacing)
+            pairs = [(a, b) for a, nb in enumerate(near) for b in nb if a < b]
+            if pairs:
+                a, b = np.array(pairs).T
+                r = np.arange(len(pairs))
+                rows.add_block(
+                    np.concatenate([r, r]),
+                    np.concatenate([own[valid[a]], own[valid[b]]]),
+                    np.ones(2 * len(pairs)),
+                    -np.inf,
+                    1.0,
+                    len(pairs),
+                )
+
+
+class _Rows:
+    """Accumulates constraint rows as COO blocks."""
+
+    def __init__(self, n_cols: int) -> None:
+        self.n_cols = n_cols
+        self.count = 0
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+
+    def add_block(self, r, c, v, lower, upper, n_rows) -> None:
+        self.r.append(np.asarray(r, dtype=np.int64) + self.count)
+        self.c.append(np.asarray(c, dtype=np.int64))
+        self.v.append(np.asarray(v, dtype=float))
+        self.lower += [lower] * n_rows
+        self.upper += [upper] * n_rows
+        self.count += n_rows
+
+    def matrix(self) -> sp.coo_matrix:
+        return sp.coo_matrix(
+            (np.concatenate(self.v), (np.concatenate(self.r), np.concatenate(self.c))),
+            shape=(self.count, self.n_cols),
+        )

@@ -1,0 +1,112 @@
+"""``kmeans``: the baseline planners recognise — cluster the map, best school leads.
+
+scikit-learn's k-means clusters the school locations into as many groups as the policy
+needs; in each cluster the best lead candidate (by quality) leads. When the clusters break a
+rule (sizes, the distance cap, urban–rural pairing, the weak-school quota) the schools are
+re-matched to those leads by the same capacity-respecting matching ``fast`` starts from. No
+local search: this is the baseline to beat.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+from geogroup._errors import InfeasibleError
+from geogroup.group._assign import assign_to_leads
+from geogroup.group._base import BaseGrouper, solution_from
+from geogroup.group._leads import target_group_count
+from geogroup.group._problem import Problem, Solution, violations
+from geogroup.locate import nearest
+from geogroup.policy import Policy
+
+__all__ = ["KMeansGrouper"]
+
+
+class KMeansGrouper(BaseGrouper):
+    """k-means clusters of locations, the best candidate of each cluster as lead.
+
+    Parameters
+    ----------
+    policy, random_state, time_limit, on_infeasible
+        As for every method.
+    n_init
+        k-means restarts (scikit-learn's ``n_init``).
+
+    Examples
+    --------
+    >>> from geogroup.datasets import toy_schools
+    >>> plan = KMeansGrouper(policy=Policy(members=(2, 2), leads="top:0.34")).fit(toy_schools()).plan_
+    >>> sorted(plan.schools.loc[plan.schools.role == "lead"].index)
+    ['A', 'D']
+    """
+
+    name = "kmeans"
+
+    def __init__(
+        self,
+        *,
+        policy: str | Policy = "ninghe",
+        random_state: int | None = 0,
+        time_limit: float = 60.0,
+        on_infeasible: str = "raise",
+        n_init: int = 4,
+    ) -> None:
+        super().__init__(
+            policy=policy,
+            random_state=random_state,
+            time_limit=time_limit,
+            on_infeasible=on_infeasible,
+        )
+        self.n_init = n_init
+
+    def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
+        g = target_group_count(problem)
+        lowest = g if problem.policy.n_groups is not None else problem.n_groups_range[0]
+        while True:
+            try:
+                return self._solve_with(problem, rng, g)
+            except InfeasibleError:
+                if g <= lowest:
+                    raise
+                g -= 1  # as many groups as the rules allow; fewer when the mix rules fail
+
+    def _solve_with(self, problem: Problem, rng: np.random.Generator, g: int) -> Solution:
+        active = np.flatnonzero(problem.active)
+        km = KMeans(n_clusters=g, n_init=self.n_init, random_state=int(rng.integers(2**31 - 1)))
+        labels = km.fit_predict(problem.xy[active])
+        leads = _cluster_leads(problem, active, labels, g)
+        lead = np.full(problem.n, -1, dtype=np.int64)
+        lead_of_cluster = {c: leads[c] for c in range(g)}
+        lead[active] = [lead_of_cluster[c] for c in labels]
+        lead[leads] = leads
+        locked = problem.locked_to >= 0
+        lead[locked] = problem.locked_to[locked]
+        repaired = False
+        if violations(problem, lead):
+            lead = assign_to_leads(problem, np.unique(leads))
+            repaired = True
+        return solution_from(problem, lead, "heuristic", repaired=repaired, n_groups=g)
+
+
+def _cluster_leads(problem: Problem, active, labels, g) -> np.ndarray:
+    """Per cluster: a fixed lead in it, else its best candidate, else the nearest free one."""
+    pool = set(problem.leads_pool.tolist())
+    leads = np.full(g, -1, dtype=np.int64)
+    taken: set[int] = set()
+    for c in range(g):
+        members = active[labels == c]
+        fixed = [m for m in members if problem.must_lead[m] and m not in taken]
+        options = fixed or [m for m in members if m in pool and m not in taken]
+        if options:
+            best = max(options, key=lambda m: (problem.quality[m], -m))
+            leads[c] = best
+            taken.add(int(best))
+    free = np.asarray(sorted(pool - taken), dtype=np.int64)
+    for c in np.flatnonzero(leads < 0):
+        centre = problem.xy[active[labels == c]].mean(axis=0, keepdims=True)
+        order = nearest(centre, problem.xy[free], k=len(free))[0].ravel()
+        pick = next(int(free[o]) for o in order if int(free[o]) not in taken)
+        leads[c] = pick
+        taken.add(pick)
+    return leads

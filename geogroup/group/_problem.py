@@ -1,0 +1,362 @@
+"""One grouping unit made ready for a solver: arrays, candidate leads, the objective.
+
+Every method works on a :class:`Problem`: plain numpy arrays in a fixed order, metric
+coordinates, quality as z-scores, who may or must lead, which schools are locked together.
+Rules that no method could satisfy are caught here, before any solver runs, with the numbers
+and the rule to relax.
+
+The objective (see ``docs/objective.md``), for an assignment of every school to a lead::
+
+    objective = ( Σ_i d(i, lead(i))  +  w · Σ_g |Σ_{i∈g} z_i|  +  m · moved ) / N
+
+with d in km, z_i = (q_i − q̄) / σ_q the standardised quality, w the policy's
+``balance_weight`` and m its ``move_cost``. The middle term is N times the size-weighted
+mean distance of the group means from the overall mean (in standard deviations): it is
+zero when every group's mean quality equals the county's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from geogroup import schema as S
+from geogroup._errors import InfeasibleError
+from geogroup.locate import metric_xy, nearest
+from geogroup.policy import Policy
+
+__all__ = ["Problem", "Solution", "evaluate", "prepare_problem", "violations"]
+
+
+@dataclass
+class Problem:
+    """A unit of schools ready for a grouping method (positions 0..n-1 throughout)."""
+
+    ids: NDArray[np.object_]
+    names: NDArray[np.object_]
+    xy: NDArray[np.float64]  # metres, local UTM
+    quality: NDArray[np.float64]
+    z: NDArray[np.float64]
+    urban: NDArray[np.bool_]
+    weak: NDArray[np.bool_]
+    may_lead: NDArray[np.bool_]
+    must_lead: NDArray[np.bool_]
+    locked_to: NDArray[np.int64]  # position of the lead a school is locked to, or -1
+    policy: Policy
+    unplaceable: dict[int, str] = field(default_factory=dict)  # position -> reason
+    previous_lead: NDArray[np.int64] | None = None  # position of the previous lead, or -1
+    n_groups_range: tuple[int, int] = (1, 1)
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @property
+    def active(self) -> NDArray[np.bool_]:
+        """Schools to be grouped (all but those no lead can take)."""
+        mask = np.ones(self.n, dtype=bool)
+        if self.unplaceable:
+            mask[list(self.unplaceable)] = False
+        return mask
+
+    @property
+    def leads_pool(self) -> NDArray[np.int64]:
+        """Positions of schools that may or must lead."""
+        return np.flatnonzero((self.may_lead | self.must_lead) & self.active)
+
+    def cap_m(self) -> float:
+        cap = self.policy.max_distance_km
+        return math.inf if cap is None else cap * 1000.0
+
+
+@dataclass
+class Solution:
+    """What a method returns for one unit: the lead of every school, and how it was found."""
+
+    lead: NDArray[np.int64]  # position of each school's lead (itself for a lead), -1 unassigned
+    status: str  # 'optimal', 'feasible', 'time_limit', 'heuristic'
+    objective: float
+    bound: float | None = None
+    gap: float | None = None
+    detail: dict = field(default_factory=dict)
+
+
+def evaluate(problem: Problem, lead: NDArray[np.int64]) -> dict[str, float]:
+    """The objective of an assignment and its three parts (each already divided by N)."""
+    assigned = lead >= 0
+    n = max(int(assigned.sum()), 1)
+    idx = np.flatnonzero(assigned)
+    d_km = np.hypot(*(problem.xy[idx] - problem.xy[lead[idx]]).T) / 1000.0
+    sums = pd.Series(problem.z[idx]).groupby(lead[idx]).sum()
+    balance = float(np.abs(sums).sum())
+    moved = 0
+    if problem.previous_lead is not None:
+        prev = problem.previous_lead[idx]
+        moved = int(((prev >= 0) & (prev != lead[idx])).sum())
+    w, m = problem.policy.balance_weight, problem.policy.move_cost
+    parts = {
+        "distance": float(d_km.sum()) / n,
+        "balance": w * balance / n,
+        "moves": m * moved / n,
+    }
+    parts["objective"] = parts["distance"] + parts["balance"] + parts["moves"]
+    parts["moved"] = moved
+    return parts
+
+
+def prepare_problem(
+    schools: pd.DataFrame, policy: Policy, previous_lead: pd.Series | None = None
+) -> Problem:
+    """Arrays for one unit, with every rule checked that can be checked before solving."""
+    n = len(schools)
+    if n == 0:
+        raise InfeasibleError("no school to group: the school list (or this unit of it) is empty")
+    quality = schools[S.QUALITY].to_numpy(dtype=float)
+    sd = float(quality.std())
+    z = (quality - quality.mean()) / sd if sd > 0 else np.zeros(n)
+    ids = schools.index.to_numpy(dtype=object)
+    problem = Problem(
+        ids=ids,
+        names=schools[S.NAME].astype(object).to_numpy() if S.NAME in schools else ids.copy(),
+        xy=metric_xy(schools),
+        quality=quality,
+        z=z,
+        urban=_area_flags(schools),
+        weak=_weak_flags(quality, ids, policy.weak_share),
+        may_lead=np.zeros(n, dtype=bool),
+        must_lead=np.zeros(n, dtype=bool),
+        locked_to=np.full(n, -1, dtype=np.int64),
+        policy=policy,
+    )
+    _mark_leads(problem, schools)
+    _mark_locked(problem, schools)
+    if previous_lead is not None:
+        pos = {sid: i for i, sid in enumerate(ids)}
+        prev = previous_lead.reindex(ids)
+        problem.previous_lead = np.array(
+            [pos.get(p, -1) if isinstance(p, str) else -1 for p in prev], dtype=np.int64
+        )
+    _check_feasible(problem)
+    return problem
+
+
+def _area_flags(schools: pd.DataFrame) -> NDArray[np.bool_]:
+    if S.AREA not in schools:
+        return np.zeros(len(schools), dtype=bool)
+    return (schools[S.AREA].astype(object) == S.URBAN).to_numpy(dtype=bool)
+
+
+def _rank_order(quality: NDArray[np.float64], ids: NDArray[np.object_]) -> NDArray[np.int64]:
+    """Positions from the lowest to the highest quality, ties broken by id (deterministic)."""
+    return np.lexsort((ids.astype(str), quality))
+
+
+def _weak_flags(
+    quality: NDArray[np.float64], ids: NDArray[np.object_], share: float
+) -> NDArray[np.bool_]:
+    weak = np.zeros(len(quality), dtype=bool)
+    k = math.ceil(share * len(quality) - 1e-9)
+    weak[_rank_order(quality, ids)[:k]] = True
+    return weak
+
+
+def _mark_leads(problem: Problem, schools: pd.DataFrame) -> None:
+    kind, value = problem.policy.lead_rule
+    if kind == "ids":
+        wanted = [str(v) for v in value]
+        known = pd.Index(problem.ids)
+        problem.must_lead[:] = known.isin(wanted)
+        return
+    if kind == "column":
+        if value not in schools:
+            raise InfeasibleError(
+                f"policy 'leads' = 'column:{value}', but the schools have no column {value!r}; "
+                f"columns: {', '.join(map(str, schools.columns))}"
+            )
+        flags = schools[value].astype(object).fillna(False)
+        truthy = {"true", "1", "1.0", "yes", "y", "是"}
+        problem.may_lead[:] = flags.map(lambda v: str(v).strip().lower() in truthy).to_numpy(
+            dtype=bool
+        )
+        return
+    k = max(1, math.ceil(value * problem.n - 1e-9))
+    problem.may_lead[_rank_order(problem.quality, problem.ids)[::-1][:k]] = True
+
+
+def _mark_locked(problem: Problem, schools: pd.DataFrame) -> None:
+    """Schools sharing a ``fixed_group`` stay together, under the best lead among them."""
+    if S.FIXED_GROUP not in schools:
+        return
+    labels = schools[S.FIXED_GROUP].astype(object)
+    for _label, members in labels[labels.notna() & (labels.astype(str).str.strip() != "")].groupby(
+        labels, sort=True
+    ):
+        pos = np.flatnonzero(pd.Index(problem.ids).isin(members.index))
+        lead = min(pos, key=lambda p: _lead_preference(problem, p))
+        problem.must_lead[lead] = True
+        problem.locked_to[pos] = lead
+
+
+def _lead_preference(problem: Problem, p: int) -> tuple:
+    """Sort key: fixed leads first, then candidates, then by quality, then id."""
+    return (
+        not problem.must_lead[p],
+        not problem.may_lead[p],
+        -problem.quality[p],
+        str(problem.ids[p]),
+    )
+
+
+def _check_feasible(problem: Problem) -> None:
+    """Rules no method can meet raise here, quoting the numbers and the rule to relax."""
+    policy = problem.policy
+    _mark_unplaceable(problem)
+    n_active = int(problem.active.sum())
+    lo_m, hi_m = policy.members
+    g_lo = math.ceil(n_active / (hi_m + 1))
+    g_hi = n_active // (lo_m + 1)
+    n_must = int((problem.must_lead & problem.active).sum())
+    n_pool = len(problem.leads_pool)
+    what = f"{n_active} schools with {lo_m}-{hi_m} members per group"
+    if g_lo > g_hi:
+        raise InfeasibleError(
+            f"{what} cannot be split: groups of {lo_m + 1}-{hi_m + 1} schools never add up to "
+            f"{n_active}; relax 'members' (e.g. lower the minimum to {max(0, lo_m - 1)})"
+        )
+    if policy.n_groups is not None:
+        if not g_lo <= policy.n_groups <= g_hi:
+            raise InfeasibleError(
+                f"policy 'n_groups' = {policy.n_groups}, but {what} need between {g_lo} and {g_hi} "
+                "groups; relax 'n_groups' or 'members'"
+            )
+        g_lo = g_hi = policy.n_groups
+    if n_must > g_hi:
+        raise InfeasibleError(
+            f"{n_must} schools must lead (fixed leads or locked groups), but {what} allow at most "
+            f"{g_hi} groups; lower the minimum of 'members' or fix fewer leads"
+        )
+    if problem.policy.lead_rule[0] == "ids":
+        g_lo = g_hi = n_must
+        if n_must == 0:
+            raise InfeasibleError(
+                "policy 'leads' lists school ids, but none of them is in the school list"
+            )
+        if n_must < math.ceil(n_active / (hi_m + 1)):
+            raise InfeasibleError(
+                f"{what} need at least {math.ceil(n_active / (hi_m + 1))} leads, but policy 'leads' "
+                f"names {n_must}; name more leads or raise the maximum of 'members'"
+            )
+    if n_pool < g_lo:
+        raise InfeasibleError(
+            f"{what} need at least {g_lo} leads, but only {n_pool} schools may lead "
+            f"(policy 'leads' = {policy.leads!r}); relax 'leads' (a larger top share or more "
+            "candidates) or raise the maximum of 'members'"
+        )
+    problem.n_groups_range = (max(g_lo, n_must), min(g_hi, n_pool))
+    _check_pairing(problem)
+
+
+def _check_pairing(problem: Problem) -> None:
+    policy = problem.policy
+    g_lo = problem.n_groups_range[0]
+    active = problem.active
+    rural = ~problem.urban & active
+    pool = problem.leads_pool
+    if policy.pair_urban_rural and problem.urban[pool].all() and rural.sum() < g_lo:
+        raise InfeasibleError(
+            f"policy 'pair_urban_rural' needs a rural member in each of at least {g_lo} urban-led "
+            f"groups, but there are {int(rural.sum())} rural schools; set pair_urban_rural = false "
+            "or add rural schools"
+        )
+    if policy.min_weak_per_group:
+        n_weak = int((problem.weak & active & ~problem.must_lead).sum())
+        need = g_lo * policy.min_weak_per_group
+        if n_weak < need:
+            raise InfeasibleError(
+                f"policy 'min_weak_per_group' = {policy.min_weak_per_group} in each of at least "
+                f"{g_lo} groups needs {need} weak schools, but 'weak_share' = {policy.weak_share} "
+                f"makes {n_weak} weak; raise 'weak_share' or lower 'min_weak_per_group'"
+            )
+        if policy.min_weak_per_group > policy.max_members:
+            raise InfeasibleError(
+                f"policy 'min_weak_per_group' = {policy.min_weak_per_group} exceeds the maximum of "
+                f"'members' = {policy.max_members}; lower it"
+            )
+
+
+def _mark_unplaceable(problem: Problem) -> None:
+    """Schools no possible lead can take within the distance cap."""
+    cap = problem.policy.max_distance_km
+    pool = np.flatnonzero(problem.may_lead | problem.must_lead)
+    if cap is None or len(pool) == 0:
+        return
+    others = np.flatnonzero(~(problem.may_lead | problem.must_lead) & (problem.locked_to < 0))
+    if len(others) == 0:
+        return
+    idx, dist = nearest(problem.xy[others], problem.xy[pool], k=1)
+    far = dist[:, 0] > cap
+    if not far.any():
+        return
+    lines = [
+        f"{problem.ids[others[i]]} ({problem.names[others[i]]}): nearest possible lead "
+        f"{problem.ids[pool[idx[i, 0]]]} is {dist[i, 0]:.1f} km away"
+        for i in np.flatnonzero(far)
+    ]
+    if not problem.policy.allow_unassigned:
+        shown = "; ".join(lines[:10]) + (
+            f"; … and {len(lines) - 10} more" if len(lines) > 10 else ""
+        )
+        raise InfeasibleError(
+            f"{int(far.sum())} schools have no possible lead within policy 'max_distance_km' = "
+            f"{cap:g} km: {shown}. Raise 'max_distance_km', allow more leads, or set "
+            "allow_unassigned = true to list them as unassigned"
+        )
+    for i in np.flatnonzero(far):
+        problem.unplaceable[int(others[i])] = (
+            f"no possible lead within {cap:g} km (nearest: {dist[i, 0]:.1f} km)"
+        )
+
+
+def violations(problem: Problem, lead: NDArray[np.int64]) -> list[str]:
+    """Every rule an assignment breaks, in words (empty when it keeps them all)."""
+    p, policy = problem, problem.policy
+    out: list[str] = []
+    pos = np.arange(p.n)
+    placed = p.active
+    if (lead[placed] < 0).any():
+        out.append(f"{int((lead[placed] < 0).sum())} placeable schools are unassigned")
+    heads = np.unique(lead[lead >= 0])
+    if (lead[heads] != heads).any():
+        out.append("a group's lead is not in its own group")
+    member = (lead >= 0) & (lead != pos)
+    size = np.bincount(lead[member], minlength=p.n)[heads]
+    lo, hi = policy.members
+    for h, s in zip(heads, size, strict=True):
+        if not lo <= s <= hi:
+            out.append(f"group of {p.ids[h]} has {s} members, outside {lo}-{hi}")
+    d_m = np.hypot(*(p.xy[member] - p.xy[lead[member]]).T)
+    if (d_m > p.cap_m() + 1e-6).any():
+        out.append(f"{int((d_m > p.cap_m() + 1e-6).sum())} members beyond max_distance_km")
+    if policy.pair_urban_rural:
+        rural = np.bincount(lead[member], weights=(~p.urban[member]).astype(float), minlength=p.n)
+        bad = [h for h in heads if p.urban[h] and rural[h] < 1]
+        out += [f"urban-led group of {p.ids[h]} has no rural member" for h in bad]
+    if policy.min_weak_per_group:
+        weak = np.bincount(lead[member], weights=p.weak[member].astype(float), minlength=p.n)
+        out += [
+            f"group of {p.ids[h]} has {int(weak[h])} weak members"
+            for h in heads
+            if weak[h] < policy.min_weak_per_group
+        ]
+    locked = p.locked_to >= 0
+    if (lead[locked] != p.locked_to[locked]).any():
+        out.append("a locked school left its group")
+    if p.must_lead.any() and (lead[p.must_lead & placed] != pos[p.must_lead & placed]).any():
+        out.append("a fixed lead does not lead")
+    if policy.n_groups is not None and len(heads) != policy.n_groups:
+        out.append(f"{len(heads)} groups, policy asks for {policy.n_groups}")
+    return out

@@ -1,0 +1,343 @@
+"""Policies: the rules a grouping must satisfy, as parameters.
+
+A :class:`Policy` is a frozen value checked when it is made. It is written in Python, read
+from a TOML file (:func:`read_policy`), or taken from a preset that encodes one of the policy
+documents the project comes from (:func:`get_policy`, :data:`PRESETS`).
+
+The TOML form::
+
+    [policy]
+    name = "my-county"
+    members = [2, 6]          # min and max member schools per group (the X of 1+X)
+    max_distance_km = 15      # member-to-lead cap; omit for none
+    pair_urban_rural = true   # a group with an urban lead needs a rural member
+    weak_share = 0.2          # the bottom share by quality counts as weak
+    min_weak_per_group = 1
+    leads = "top:0.2"         # or "column:lead_candidate", or a list of school ids
+    levels = "same"           # or "mixed"
+    balance_weight = 1.0      # balance against distance in the objective
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from geogroup._errors import PolicyError
+
+__all__ = ["PRESETS", "Policy", "get_policy", "policy_from_dict", "read_policy"]
+
+LEVEL_RULES = ("same", "mixed")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """The rules of one grouping reform.
+
+    Parameters
+    ----------
+    name
+        Short name, used in file names and reports.
+    members
+        ``(min, max)`` member schools per group, the lead not counted (the X of 1+X).
+    n_groups
+        Exact number of groups (per level when ``levels='same'``); ``None`` lets the method
+        choose within what ``members`` allows.
+    max_distance_km
+        Longest allowed straight-line distance from a member to its lead; ``None`` for none.
+    pair_urban_rural
+        城乡结对: a group whose lead is urban must have at least one rural member.
+    weak_share
+        The bottom share of schools by quality that count as weak (0 < share < 1).
+    min_weak_per_group
+        Weak schools each group must hold (0 for no rule).
+    leads
+        ``'top:S'`` (the top share S by quality may lead), ``'column:C'`` (a boolean column,
+        normally ``lead_candidate``), or a list of school ids that are the leads.
+    min_lead_spacing_km
+        Two leads may not be closer than this (0 for no rule).
+    levels
+        ``'same'``: a group holds one school level only; ``'mixed'``: levels may be mixed.
+    balance_weight
+        Weight of quality balance against distance in the objective (see ``docs/objective.md``).
+    move_cost
+        Cost, in the objective's units, of each school that leaves its group in a previous plan.
+    allow_unassigned
+        Leave a school that no lead can take (beyond the distance cap) unassigned with its
+        reason instead of raising :class:`~geogroup.InfeasibleError`.
+    method
+        The grouping method the policy document implies, used when none is asked for.
+
+    Examples
+    --------
+    >>> Policy(name="county", members=(2, 6), max_distance_km=15).members
+    (2, 6)
+    >>> Policy(members=(5, 3))
+    Traceback (most recent call last):
+    ...
+    geogroup._errors.PolicyError: policy field 'members': min 5 is greater than max 3; ...
+    """
+
+    name: str = "custom"
+    description: str = ""
+    source: str = ""
+    members: tuple[int, int] = (2, 6)
+    n_groups: int | None = None
+    max_distance_km: float | None = None
+    pair_urban_rural: bool = False
+    weak_share: float = 0.2
+    min_weak_per_group: int = 0
+    leads: str | tuple[str, ...] = "top:0.2"
+    min_lead_spacing_km: float = 0.0
+    levels: str = "mixed"
+    balance_weight: float = 1.0
+    move_cost: float = 1.0
+    allow_unassigned: bool = False
+    method: str = "fast"
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.leads, list):
+            object.__setattr__(self, "leads", tuple(str(x) for x in self.leads))
+        if isinstance(self.members, list):
+            object.__setattr__(self, "members", tuple(self.members))
+        problems = _problems(self)
+        if problems:
+            raise PolicyError("; ".join(problems))
+
+    @property
+    def min_members(self) -> int:
+        """Fewest member schools a group may have."""
+        return self.members[0]
+
+    @property
+    def max_members(self) -> int:
+        """Most member schools a group may have."""
+        return self.members[1]
+
+    @property
+    def lead_rule(self) -> tuple[str, Any]:
+        """``('ids', ids)``, ``('column', name)`` or ``('top', share)``."""
+        if isinstance(self.leads, tuple):
+            return "ids", self.leads
+        kind, _, value = self.leads.partition(":")
+        return (kind, float(value)) if kind == "top" else (kind, value)
+
+    def replace(self, **changes: Any) -> Policy:
+        """A copy with some fields changed, checked again.
+
+        Examples
+        --------
+        >>> get_policy("liangxi").replace(members=(2, 6)).members
+        (2, 6)
+        """
+        unknown = sorted(set(changes) - _FIELD_NAMES)
+        if unknown:
+            raise PolicyError(_unknown_message(unknown))
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as plain values (the TOML ``[policy]`` table)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        out["members"] = list(self.members)
+        if isinstance(self.leads, tuple):
+            out["leads"] = list(self.leads)
+        return {k: v for k, v in out.items() if v is not None}
+
+    def to_toml(self) -> str:
+        """The policy as a TOML document that :func:`read_policy` reads back."""
+        lines = ["[policy]"]
+        for key, value in self.to_dict().items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        return "\n".join(lines) + "\n"
+
+
+_FIELD_NAMES = {f.name for f in dataclasses.fields(Policy)} - {"extra"}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'
+
+
+def _problems(p: Policy) -> list[str]:
+    """Every problem of a policy, each naming its field, so one error lists them all."""
+    out: list[str] = []
+    out += _member_problems(p)
+    if p.n_groups is not None and (not isinstance(p.n_groups, int) or p.n_groups < 1):
+        out.append(f"policy field 'n_groups': expected a whole number >= 1, got {p.n_groups!r}")
+    for name in ("max_distance_km", "min_lead_spacing_km", "balance_weight", "move_cost"):
+        value = getattr(p, name)
+        if value is None and name == "max_distance_km":
+            continue
+        if not isinstance(value, int | float) or math.isnan(value) or value < 0:
+            out.append(f"policy field {name!r}: expected a number >= 0, got {value!r}")
+    if p.max_distance_km == 0:
+        out.append(
+            "policy field 'max_distance_km': 0 km allows no member at all; omit it for no cap"
+        )
+    if not isinstance(p.weak_share, int | float) or not 0 < p.weak_share < 1:
+        out.append(
+            f"policy field 'weak_share': expected a share between 0 and 1, got {p.weak_share!r}"
+        )
+    if not isinstance(p.min_weak_per_group, int) or p.min_weak_per_group < 0:
+        out.append(
+            f"policy field 'min_weak_per_group': expected a whole number >= 0, got {p.min_weak_per_group!r}"
+        )
+    if p.levels not in LEVEL_RULES:
+        out.append(f"policy field 'levels': expected 'same' or 'mixed', got {p.levels!r}")
+    out += _lead_problems(p.leads)
+    return out
+
+
+def _member_problems(p: Policy) -> list[str]:
+    members = p.members
+    if (
+        not isinstance(members, tuple)
+        or len(members) != 2
+        or not all(isinstance(m, int) and not isinstance(m, bool) for m in members)
+    ):
+        return [f"policy field 'members': expected [min, max] whole numbers, got {members!r}"]
+    lo, hi = members
+    if lo < 0 or hi < 1:
+        return [f"policy field 'members': expected 0 <= min and 1 <= max, got [{lo}, {hi}]"]
+    if lo > hi:
+        return [f"policy field 'members': min {lo} is greater than max {hi}; swap them"]
+    return []
+
+
+def _lead_problems(leads: Any) -> list[str]:
+    if isinstance(leads, tuple):
+        return [] if leads else ["policy field 'leads': the list of lead ids is empty"]
+    if not isinstance(leads, str):
+        return [
+            f"policy field 'leads': expected 'top:S', 'column:C' or a list of ids, got {leads!r}"
+        ]
+    kind, sep, value = leads.partition(":")
+    if kind == "column" and sep and value:
+        return []
+    if kind == "top" and sep:
+        try:
+            share = float(value)
+        except ValueError:
+            share = -1.0
+        if 0 < share <= 1:
+            return []
+        return [f"policy field 'leads': 'top:S' needs a share 0 < S <= 1, got {leads!r}"]
+    return [
+        f"policy field 'leads': expected 'top:0.2', 'column:lead_candidate' or a list of school ids, "
+        f"got {leads!r}"
+    ]
+
+
+def _unknown_message(unknown: list[str]) -> str:
+    return (
+        f"unknown policy field(s) {', '.join(repr(u) for u in unknown)}; "
+        f"known fields: {', '.join(sorted(_FIELD_NAMES))}"
+    )
+
+
+def policy_from_dict(values: Mapping[str, Any], *, where: str = "policy") -> Policy:
+    """Make a policy from plain values; unknown keys are an error naming the known ones.
+
+    Examples
+    --------
+    >>> policy_from_dict({"name": "x", "members": [1, 3]}).max_members
+    3
+    >>> policy_from_dict({"member": [1, 3]})
+    Traceback (most recent call last):
+    ...
+    geogroup._errors.PolicyError: policy: unknown policy field(s) 'member'; known fields: ...
+    """
+    unknown = sorted(set(values) - _FIELD_NAMES)
+    if unknown:
+        raise PolicyError(f"{where}: {_unknown_message(unknown)}")
+    kwargs = dict(values)
+    if "members" in kwargs and isinstance(kwargs["members"], list):
+        kwargs["members"] = tuple(kwargs["members"])
+    try:
+        return Policy(**kwargs)
+    except PolicyError as exc:
+        raise PolicyError(f"{where}: {exc}") from None
+
+
+def read_policy(path: str | Path) -> Policy:
+    """Read a policy from a TOML file with a ``[policy]`` table.
+
+    ``base = "shandong"`` in the table starts from that preset and changes what follows.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"policy file {str(path)!r} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"policy file {str(path)!r} is not valid TOML: {exc}") from None
+    return _policy_from_toml(data, str(path))
+
+
+def _policy_from_toml(data: Mapping[str, Any], where: str) -> Policy:
+    extra_tables = sorted(set(data) - {"policy"})
+    if "policy" not in data or extra_tables:
+        raise PolicyError(
+            f"{where}: expected one [policy] table, found {sorted(data) or 'nothing'}; "
+            "put every rule under [policy]"
+        )
+    table = dict(data["policy"])
+    base = table.pop("base", None)
+    if base is None:
+        return policy_from_dict(table, where=where)
+    start = get_policy(base).to_dict()
+    start.update(table)
+    return policy_from_dict(start, where=where)
+
+
+def _load_presets() -> dict[str, Policy]:
+    out = {}
+    for entry in sorted(resources.files("geogroup.presets").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            policy = _policy_from_toml(data, f"preset {entry.name}")
+            out[policy.name] = policy
+    return out
+
+
+PRESETS: dict[str, Policy] = _load_presets()
+"""The policy documents the project comes from, by name (see ``geogroup/presets/``)."""
+
+
+def get_policy(policy: str | Path | Policy) -> Policy:
+    """A policy from a preset name, a TOML path or a :class:`Policy` (returned as is).
+
+    Examples
+    --------
+    >>> get_policy("shandong").max_members
+    6
+    >>> get_policy("nowhere")
+    Traceback (most recent call last):
+    ...
+    geogroup._errors.PolicyError: no policy preset 'nowhere' and no such file; presets: ...
+    """
+    if isinstance(policy, Policy):
+        return policy
+    key = str(policy)
+    if key in PRESETS:
+        return PRESETS[key]
+    if key.endswith(".toml") or Path(key).is_file():
+        return read_policy(key)
+    raise PolicyError(
+        f"no policy preset {key!r} and no such file; presets: {', '.join(sorted(PRESETS))}, "
+        "or give the path of a .toml policy file"
+    )

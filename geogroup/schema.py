@@ -1,0 +1,43 @@
+"""Column names of the schools data contract and of plans: the one place they are spelled.
+
+See ``docs/data-contract.md`` for the page that documents them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SCHOOL_ID", "NAME", "QUALITY", "AREA", "LEVEL", "STUDENTS", "TEACHERS",
+    "LEAD_CANDIDATE", "FIXED_GROUP", "GEOMETRY", "URBAN", "RURAL", "AREA_VALUES",
+    "GROUP_ID", "ROLE", "LEAD_ID", "DISTANCE_KM", "REASON",
+    "LEAD", "MEMBER", "UNASSIGNED", "ROLES", "WGS84",
+]
+
+WGS84 = "EPSG:4326"
+
+# Schools
+SCHOOL_ID = "school_id"  # the index name
+NAME = "name"
+QUALITY = "quality"  # float, higher is better
+AREA = "area"  # 'urban' / 'rural'
+LEVEL = "level"  # 'primary' / 'middle' / 'nine-year' / 'secondary' / ...
+STUDENTS = "students"
+TEACHERS = "teachers"
+LEAD_CANDIDATE = "lead_candidate"  # bool
+FIXED_GROUP = "fixed_group"  # str, locks a school into a group
+GEOMETRY = "geometry"
+
+URBAN = "urban"
+RURAL = "rural"
+AREA_VALUES = (URBAN, RURAL)
+
+# Plans
+GROUP_ID = "group_id"
+ROLE = "role"
+LEAD_ID = "lead_id"
+DISTANCE_KM = "distance_km"
+REASON = "reason"
+
+LEAD = "lead"
+MEMBER = "member"
+UNASSIGNED = "unassigned"
+ROLES = (LEAD, MEMBER, UNASSIGNED)

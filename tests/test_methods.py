@@ -1,0 +1,163 @@
+"""Hand-worked answers for the grouping methods, and the exact method against brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from geogroup import schema as S
+from geogroup._errors import InfeasibleError
+from geogroup.datasets import toy_schools
+from geogroup.group import METHODS, propose
+from geogroup.group._problem import evaluate, prepare_problem, violations
+from geogroup.locate import geodesic_km
+from geogroup.policy import Policy
+from tests.helpers import random_schools
+
+TOY_POLICY = Policy(members=(2, 2), leads="top:0.34")
+HEURISTICS = [m for m in ("exact", "fast", "kmeans") if m in METHODS]
+
+
+@pytest.mark.parametrize("method", HEURISTICS)
+def test_six_schools_fall_into_the_two_obvious_groups(method):
+    plan = propose(toy_schools(), TOY_POLICY, method=method)
+    groups = plan.schools.groupby(S.GROUP_ID).apply(
+        lambda g: "".join(sorted(g.index)), include_groups=False
+    )
+    assert sorted(groups) == ["ABC", "DEF"]
+    assert sorted(plan.schools.index[plan.schools[S.ROLE] == S.LEAD]) == ["A", "D"]
+
+
+def test_objective_matches_the_hand_computation():
+    schools = toy_schools()
+    plan = propose(schools, TOY_POLICY, method="exact")
+    # Quality 90 60 50 | 85 55 65, mean 67.5, population sd sqrt(1337.5 / 6) = 14.930.
+    # Group deviation sums: West 22.5 - 7.5 - 17.5 = -2.5, East 17.5 - 12.5 - 2.5 = +2.5,
+    # so the balance term is (2.5 + 2.5) / 14.930 / 6 = 0.05582.
+    sd = np.sqrt(1337.5 / 6)
+    balance = (2.5 + 2.5) / sd / 6
+    g = schools.geometry
+    d = [
+        geodesic_km(g[m].x, g[m].y, g[lead].x, g[lead].y)
+        for m, lead in [("B", "A"), ("C", "A"), ("E", "D"), ("F", "D")]
+    ]
+    # B and E sit 0.012 deg of longitude east of their leads (~1.011 km at 40.85 N),
+    # C and F 0.009 deg of latitude north (~0.999 km): distance term ~ 4.02 / 6 = 0.670.
+    distance = float(np.sum(d)) / 6
+    assert plan.parts["balance"] == pytest.approx(balance, rel=1e-6)
+    assert plan.parts["distance"] == pytest.approx(distance, rel=5e-3)  # UTM vs geodesic
+    assert plan.objective == pytest.approx(distance + balance, rel=5e-3)
+    assert plan.status == "optimal"
+    assert plan.gap is not None and plan.gap <= 1e-4
+
+
+def _brute_force(problem):
+    """The best objective over every valid assignment (tiny problems only)."""
+    best = np.inf
+    pool = problem.leads_pool
+    n = problem.n
+    for g in range(problem.n_groups_range[0], problem.n_groups_range[1] + 1):
+        for leads in itertools.combinations(pool, g):
+            others = [i for i in range(n) if i not in leads]
+            for choice in itertools.product(leads, repeat=len(others)):
+                lead = np.arange(n)
+                lead[others] = choice
+                if not violations(problem, lead):
+                    best = min(best, evaluate(problem, lead)["objective"])
+    return best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_exact_equals_brute_force_and_heuristics_never_beat_it(seed):
+    schools = random_schools(7, seed=seed)
+    policy = Policy(members=(1, 3), leads="top:0.5", pair_urban_rural=False, balance_weight=2.0)
+    best = _brute_force(prepare_problem(schools, policy))
+    exact = propose(schools, policy, method="exact")
+    assert exact.status == "optimal"
+    assert exact.objective == pytest.approx(best, rel=1e-6)
+    for method in ("fast", "kmeans"):
+        assert propose(schools, policy, method=method).objective >= best - 1e-9
+
+
+def test_exact_reports_highs_bound_and_gap():
+    plan = propose(
+        random_schools(60, seed=4), Policy(members=(1, 6), leads="top:0.3"), method="exact"
+    )
+    assert plan.bound is not None and plan.bound <= plan.objective * (1 + 1e-6)
+    assert plan.status in {"optimal", "time_limit"}
+    summary = plan.summary()
+    assert {"status", "objective", "bound", "gap", "seconds"} <= set(summary)
+
+
+def test_fixed_number_of_groups_and_fixed_leads():
+    schools = random_schools(30, seed=6)
+    plan = propose(schools, Policy(members=(1, 29), n_groups=3, leads="top:0.5"), method="fast")
+    assert plan.schools[S.GROUP_ID].nunique() == 3
+    ids = tuple(schools[S.QUALITY].nsmallest(3).index)  # the planner may name any leads
+    plan = propose(schools, Policy(members=(1, 12), leads=ids), method="exact")
+    assert sorted(plan.schools.index[plan.schools[S.ROLE] == S.LEAD]) == sorted(ids)
+
+
+@pytest.mark.parametrize(
+    ("policy", "fragments"),
+    [
+        (
+            Policy(members=(1, 2), leads="top:0.1"),
+            [
+                "25 schools with 1-2 members",
+                "need at least 9 leads",
+                "only 3 schools may lead",
+                "'leads'",
+            ],
+        ),
+        (
+            Policy(members=(5, 6), leads="top:0.5", n_groups=5),
+            ["'n_groups' = 5", "between 4 and 4"],
+        ),
+        (
+            Policy(members=(1, 10), max_distance_km=1.0, leads="top:0.1"),
+            ["max_distance_km", "km away"],
+        ),
+        (
+            Policy(members=(1, 3), min_weak_per_group=3, weak_share=0.1, leads="top:0.5"),
+            [
+                "'min_weak_per_group' = 3",
+                "needs 21 weak schools",
+                "'weak_share' = 0.1 makes 3 weak",
+            ],
+        ),
+    ],
+)
+def test_infeasible_policies_quote_numbers_and_the_rule(policy, fragments):
+    with pytest.raises(InfeasibleError) as info:
+        propose(random_schools(25, seed=2), policy, method="fast")
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_allow_unassigned_lists_far_schools_with_reason():
+    schools = random_schools(25, seed=2)
+    plan = propose(
+        schools,
+        Policy(members=(0, 10), max_distance_km=8.0, leads="top:0.2", allow_unassigned=True),
+        method="fast",
+    )
+    out = plan.schools[plan.schools[S.ROLE] == S.UNASSIGNED]
+    assert len(out) > 0 and out[S.REASON].str.contains("no possible lead within 8 km").all()
+    assert len(plan.schools) == 25
+
+
+def test_previous_plan_keeps_ids_and_counts_moves():
+    schools = random_schools(60, seed=9)
+    policy = Policy(members=(1, 6), leads="top:0.3", move_cost=5.0)
+    first = propose(schools, policy, method="fast")
+    again = propose(schools, policy, method="fast", previous=first)
+    assert again.moved == 0
+    assert (again.schools[S.GROUP_ID] == first.schools[S.GROUP_ID]).all()
+    closed = schools.drop(index=schools.index[schools[S.QUALITY] < schools[S.QUALITY].median()][:1])
+    after = propose(closed, policy, method="fast", previous=first)
+    assert after.moved is not None and after.moved <= 6
+    kept = after.schools[S.GROUP_ID].isin(set(first.schools[S.GROUP_ID]))
+    assert kept.mean() > 0.8
