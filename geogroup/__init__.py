@@ -2,7 +2,7 @@
 
 The pipeline, one module per stage::
 
-    io (read & validate) -> locate -> group -> evaluate -> present (maps, reports) -> cli
+    io (read & validate) -> locate -> group -> evaluate -> report (present) -> cli
 
 Examples
 --------
@@ -16,6 +16,14 @@ from __future__ import annotations
 
 from geogroup._errors import GeogroupError, InfeasibleError, InputError, PolicyError
 from geogroup.datasets import toy_schools
+from geogroup.evaluate import (
+    Comparison,
+    check_plan,
+    compare_plans,
+    group_metrics,
+    plan_metrics,
+    value_added,
+)
 from geogroup.group import (
     METHODS,
     BaseGrouper,
@@ -29,11 +37,13 @@ from geogroup.io import ReadReport, ReadResult, read_schools
 from geogroup.locate import metric_crs, nearest, within_radius
 from geogroup.plan import Plan, read_plan
 from geogroup.policy import PRESETS, Policy, get_policy, read_policy
+from geogroup.report import write_report
 
 __all__ = [
     "METHODS",
     "PRESETS",
     "BaseGrouper",
+    "Comparison",
     "ExactGrouper",
     "FastGrouper",
     "GeogroupError",
@@ -45,16 +55,22 @@ __all__ = [
     "PolicyError",
     "ReadReport",
     "ReadResult",
+    "check_plan",
+    "compare_plans",
     "get_method",
     "get_policy",
+    "group_metrics",
     "metric_crs",
     "nearest",
+    "plan_metrics",
     "propose",
     "read_plan",
     "read_policy",
     "read_schools",
     "toy_schools",
+    "value_added",
     "within_radius",
+    "write_report",
 ]
 
 __version__ = "0.1.0"

@@ -6,7 +6,7 @@ as ``Error: …`` and exits 1. Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-__all__ = ["GeogroupError", "InputError", "PolicyError", "InfeasibleError"]
+__all__ = ["GeogroupError", "InfeasibleError", "InputError", "PolicyError"]
 
 
 class GeogroupError(ValueError):

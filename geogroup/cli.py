@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -121,78 +122,108 @@ def check(schools: str, **opts: Any) -> None:
 
 @main.command()
 @click.argument("schools", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--policy",
-    "policy_name",
-    required=True,
-    metavar="NAME|FILE.toml",
-    help="A policy preset (liangxi, shandong, shanxi-xuequ, ninghe, anshan-haicheng) or a TOML file.",
-)
+@click.option("--policy", "policy_name", required=True, metavar="NAME|FILE.toml",
+              help="A policy preset (liangxi, shandong, shanxi-xuequ, ninghe, anshan-haicheng) or a TOML file.")
 @click.option("--method", default=None, help="Grouping method (default: the policy's own).")
-@click.option(
-    "--by",
-    default=None,
-    metavar="COLUMN",
-    help="Group each administrative unit of this column on its own.",
-)
+@click.option("--by", default=None, metavar="COLUMN",
+              help="Group each administrative unit of this column on its own.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option(
-    "--time-limit",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Seconds per unit for the solver.",
-)
-@click.option(
-    "--previous",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="An earlier plan (plan.gpkg or plan.csv): keep its group ids, count moves.",
-)
-@click.option(
-    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
-)
+@click.option("--time-limit", type=float, default=60.0, show_default=True,
+              help="Seconds per unit for the solver.")
+@click.option("--previous", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="An earlier plan (plan.gpkg or plan.csv): keep its group ids, count moves.")
+@click.option("--on-infeasible", type=click.Choice(["raise", "unassign"]), default="raise",
+              show_default=True,
+              help="With --by: stop at a unit the policy cannot group, or list its schools as unassigned.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the report.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @read_options
 @_user_errors
-def propose(
-    schools: str,
-    policy_name: str,
-    method: str | None,
-    by: str | None,
-    seed: int,
-    time_limit: float,
-    previous: str | None,
-    out_dir: str,
-    **opts: Any,
-) -> None:
-    """Propose 1+X groups for SCHOOLS under a policy and write the plan to --out."""
-    from geogroup.group import METHODS
+def propose(schools: str, policy_name: str, method: str | None, by: str | None, seed: int,
+            time_limit: float, previous: str | None, on_infeasible: str, lang: str, out_dir: str,
+            **opts: Any) -> None:
+    """Propose 1+X groups for SCHOOLS under a policy; write the plan and its report to --out."""
+    from geogroup.group import METHODS, get_method
     from geogroup.group import propose as propose_groups
     from geogroup.plan import read_plan
+    from geogroup.policy import get_policy
+    from geogroup.report import write_report
 
     if method is not None and method not in METHODS:
-        raise click.BadParameter(
-            f"{method!r} is not one of {', '.join(sorted(METHODS))}", param_hint="--method"
-        )
+        raise click.BadParameter(f"{method!r} is not one of {', '.join(sorted(METHODS))}",
+                                 param_hint="--method")
+    policy = get_policy(policy_name)
     table, report = read_from_options(schools, opts)
-    plan = propose_groups(
-        table,
-        policy_name,
-        method=method,
-        by=by,
-        random_state=seed,
-        time_limit=time_limit,
-        previous=read_plan(previous) if previous else None,
-        rejected=report.rejected,
-    )
+    grouper = get_method(method or policy.method, policy=policy, random_state=seed,
+                         time_limit=time_limit, on_infeasible=on_infeasible)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        plan = propose_groups(table, policy, method=grouper, by=by, rejected=report.rejected,
+                              previous=read_plan(previous) if previous else None)
+    for warning in caught:
+        click.echo(f"Warning: {warning.message}", err=True)
     paths = plan.write(out_dir)
-    summary = plan.summary()
-    click.echo(
+    paths.update(write_report(plan, out_dir, lang=lang))
+    click.echo(_plan_line(plan.summary()))
+    for path in paths.values():
+        click.echo(f"  wrote {path}")
+
+
+def _plan_line(summary: dict[str, Any]) -> str:
+    gap = f", gap {summary['gap']:.4%}" if summary["gap"] is not None else ""
+    moved = f"; {summary['moved']} schools moved" if summary["moved"] is not None else ""
+    return (
         f"{summary['groups']} groups of {summary['schools']} schools by {summary['method']} "
         f"under {summary['policy']!r}: status {summary['status']}, objective {summary['objective']}"
-        + (f", gap {summary['gap']:.4%}" if summary["gap"] is not None else "")
-        + f"; {summary['unassigned']} unassigned, {summary['rejected_on_input']} rejected on input"
-        + (f"; {summary['moved']} schools moved" if summary["moved"] is not None else "")
+        f"{gap}; {summary['unassigned']} unassigned, {summary['rejected_on_input']} rejected on input"
+        f"{moved}"
     )
+
+
+@main.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(exists=True, dir_okay=False))
+@click.option("--policy", "policy_name", default=None, metavar="NAME|FILE.toml",
+              help="Check against this policy (default: the plan's own).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_user_errors
+def evaluate(plan_path: str, policy_name: str | None, out_dir: str, lang: str) -> None:
+    """Measure a plan (plan.gpkg, plan.csv or a hand-made grouping CSV) and check its policy."""
+    from geogroup.evaluate import check_plan
+    from geogroup.plan import read_plan
+    from geogroup.policy import get_policy
+    from geogroup.report import write_report
+
+    plan = read_plan(plan_path)
+    policy = get_policy(policy_name) if policy_name else plan.policy
+    paths = write_report(plan, out_dir, lang=lang, policy=policy)
+    violations = check_plan(plan, policy)
+    click.echo(f"{len(violations)} policy violations under {policy.name!r}")
+    for row in violations.head(20).itertuples():
+        click.echo(f"  {row.rule}: group {row.group_id}: {row.detail}")
+    for path in paths.values():
+        click.echo(f"  wrote {path}")
+
+
+@main.command()
+@click.argument("plan_a", type=click.Path(exists=True, dir_okay=False))
+@click.argument("plan_b", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_user_errors
+def compare(plan_a: str, plan_b: str, out_dir: str, lang: str) -> None:
+    """Compare two plans school by school (PLAN_A before, PLAN_B after)."""
+    from geogroup.evaluate import compare_plans
+    from geogroup.plan import read_plan
+    from geogroup.report import write_report
+
+    a, b = read_plan(plan_a), read_plan(plan_b)
+    comparison = compare_plans(a, b)
+    paths = write_report(b, out_dir, lang=lang, comparison=comparison)
+    counts = comparison.summary()
+    click.echo(", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in counts.items()))
+    for row in comparison.moves.head(20).itertuples(index=False):
+        click.echo("  " + " ".join(str(v) for v in row))
     for path in paths.values():
         click.echo(f"  wrote {path}")

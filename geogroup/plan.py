@@ -220,7 +220,8 @@ def groups_table(
         )
     by = grouped.groupby(S.GROUP_ID, sort=True)
     is_lead = grouped[S.ROLE] == S.LEAD
-    leads = grouped[is_lead].reset_index().set_index(S.GROUP_ID)
+    # A hand-made plan may name two leads in a group (check_plan reports it): show the first.
+    leads = grouped[is_lead].reset_index().drop_duplicates(S.GROUP_ID).set_index(S.GROUP_ID)
     table = pd.DataFrame(
         {
             "lead_id": leads[S.SCHOOL_ID],
@@ -300,9 +301,12 @@ def _read_plan_csv(path: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
 def _plan_from_parts(schools: gpd.GeoDataFrame, meta: dict[str, Any]) -> Plan:
     schools.index = schools.index.astype(str)
     schools.index.name = S.SCHOOL_ID
-    for col in (S.GROUP_ID, S.LEAD_ID, S.REASON):
+    for col in (S.GROUP_ID, S.LEAD_ID, S.REASON, S.FIXED_GROUP, S.NAME, S.AREA, S.LEVEL):
         if col in schools:
             schools[col] = schools[col].astype(object).where(schools[col].notna(), None)
+    for col in (S.STUDENTS, S.TEACHERS):
+        if col in schools and pd.api.types.is_numeric_dtype(schools[col]):
+            schools[col] = schools[col].astype("Int64")
     if S.LEAD_ID not in schools:
         schools[S.LEAD_ID] = _lead_ids(schools)
     if S.DISTANCE_KM not in schools:

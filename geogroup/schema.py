@@ -6,10 +6,29 @@ See ``docs/data-contract.md`` for the page that documents them.
 from __future__ import annotations
 
 __all__ = [
-    "SCHOOL_ID", "NAME", "QUALITY", "AREA", "LEVEL", "STUDENTS", "TEACHERS",
-    "LEAD_CANDIDATE", "FIXED_GROUP", "GEOMETRY", "URBAN", "RURAL", "AREA_VALUES",
-    "GROUP_ID", "ROLE", "LEAD_ID", "DISTANCE_KM", "REASON",
-    "LEAD", "MEMBER", "UNASSIGNED", "ROLES", "WGS84",
+    "AREA",
+    "AREA_VALUES",
+    "DISTANCE_KM",
+    "FIXED_GROUP",
+    "GEOMETRY",
+    "GROUP_ID",
+    "LEAD",
+    "LEAD_CANDIDATE",
+    "LEAD_ID",
+    "LEVEL",
+    "MEMBER",
+    "NAME",
+    "QUALITY",
+    "REASON",
+    "ROLE",
+    "ROLES",
+    "RURAL",
+    "SCHOOL_ID",
+    "STUDENTS",
+    "TEACHERS",
+    "UNASSIGNED",
+    "URBAN",
+    "WGS84",
 ]
 
 WGS84 = "EPSG:4326"

@@ -50,7 +50,8 @@ def get_method(name: str, **params: Any) -> BaseGrouper:
     Examples
     --------
     >>> get_method("fast", policy="shandong", random_state=1)
-    FastGrouper(policy='shandong', random_state=1, time_limit=60.0, on_infeasible='raise', k=8, recentre_rounds=3)
+    FastGrouper(policy='shandong', random_state=1, time_limit=60.0, on_infeasible='raise',
+                n_jobs=None, k=8, recentre_rounds=3, close_trials=3)
     """
     if name not in METHODS:
         raise PolicyError(f"unknown method {name!r}; methods: {', '.join(sorted(METHODS))}")

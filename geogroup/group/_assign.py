@@ -73,9 +73,11 @@ def assign_to_leads(
     locked = problem.locked_to >= 0
     base[locked] = problem.locked_to[locked]
     free = np.flatnonzero(problem.active & (base < 0))
-    if len(free) == 0:
-        return base
     slot_lead, slot_kind = _slot_table(problem, leads, base)
+    if len(free) == 0:
+        if _broken(problem, base, leads):
+            _raise_unfilled(problem, leads, slot_lead, slot_kind, np.zeros(len(slot_lead), dtype=bool))
+        return base
     if len(slot_lead) < len(free):
         raise InfeasibleError(
             f"{len(free)} schools to place but the {len(leads)} leads have room for "
@@ -116,35 +118,34 @@ def _broken(problem: Problem, lead: NDArray[np.int64], leads: NDArray[np.int64])
     return False
 
 
-def _match(problem, leads, free, slot_lead, slot_kind, k):
-    """One matching with each school seeing its k nearest leads: (lead index or None, slots filled)."""
+def _edges(problem, leads, free, slot_lead, slot_kind, k):
+    """Every (school, slot) pair a school may take among its k nearest leads, with its cost."""
     idx, dist = _nearest_leads(problem, leads, free, k)
-    cap = problem.cap_m()
+    row = np.repeat(np.arange(len(free)), idx.shape[1])
+    lead, d = idx.ravel(), dist.ravel()
+    near = d <= problem.cap_m()
+    row, lead, d = row[near], lead[near], d[near]
     order = np.argsort(slot_lead, kind="stable")
     starts = np.searchsorted(slot_lead[order], np.arange(len(leads) + 1))
-    rows, cols, costs = [], [], []
-    rural = ~problem.urban[free]
-    weak = problem.weak[free]
-    for r in range(len(free)):
-        for c in range(idx.shape[1]):
-            d = dist[r, c]
-            if d > cap:
-                continue
-            slots = order[starts[idx[r, c]] : starts[idx[r, c] + 1]]
-            kinds = slot_kind[slots]
-            usable = (kinds <= 1) | ((kinds == 2) & rural[r]) | ((kinds == 3) & weak[r])
-            slots = slots[usable]
-            rows.append(np.full(len(slots), r))
-            cols.append(slots)
-            costs.append(np.where(kinds[usable] == 0, d + _DEAR, d + 1.0))
+    count = (starts[1:] - starts[:-1])[lead]
+    pair = np.repeat(np.arange(len(row)), count)
+    within = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
+    slot = order[starts[lead][pair] + within]
+    kind = slot_kind[slot]
+    r = row[pair]
+    usable = (kind <= 1) | ((kind == 2) & ~problem.urban[free][r]) | ((kind == 3) & problem.weak[free][r])
+    cost = np.where(kind == 0, d[pair] + _DEAR, d[pair] + 1.0)
+    return r[usable], slot[usable], cost[usable]
+
+
+def _match(problem, leads, free, slot_lead, slot_kind, k):
+    """One matching with each school seeing its k nearest leads: (lead index or None, slots filled)."""
+    rows, cols, costs = _edges(problem, leads, free, slot_lead, slot_kind, k)
     filled = np.zeros(len(slot_lead), dtype=bool)
     try:
-        if not rows:
+        if len(rows) == 0:
             raise ValueError("no school can reach any lead")
-        graph = sp.csr_matrix(
-            (np.concatenate(costs), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(len(free), len(slot_lead)),
-        )
+        graph = sp.csr_matrix((costs, (rows, cols)), shape=(len(free), len(slot_lead)))
         row_ind, col_ind = min_weight_full_bipartite_matching(graph)
     except ValueError:
         if k >= len(leads):
@@ -165,7 +166,7 @@ def _raise_unfilled(problem, leads, slot_lead, slot_kind, filled) -> None:
     if len(missing) == 0:
         missing = slot_kind[slot_kind > 0]
     rules = {1: "the minimum of 'members'", 2: "'pair_urban_rural'", 3: "'min_weak_per_group'"}
-    names = sorted({rules[int(m)] for m in missing})
+    names = sorted({rules[int(m)] for m in missing}) or ["'members'"]
     groups = sorted(
         {str(problem.ids[leads[slot_lead[i]]]) for i in np.flatnonzero((slot_kind > 0) & ~filled)}
     )

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import inspect
 import math
+import multiprocessing
+import os
+import sys
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, ClassVar
 
 import geopandas as gpd
@@ -27,6 +31,8 @@ from geogroup.plan import Plan
 from geogroup.policy import Policy, get_policy
 
 __all__ = ["ALL_RULES", "BaseGrouper", "solution_from"]
+
+_PARALLEL_FROM = 2000  # schools: below this, starting processes costs more than it saves
 
 ALL_RULES = frozenset(
     {
@@ -78,11 +84,13 @@ class BaseGrouper:
         random_state: int | None = 0,
         time_limit: float = 60.0,
         on_infeasible: str = "raise",
+        n_jobs: int | None = None,
     ) -> None:
         self.policy = policy
         self.random_state = random_state
         self.time_limit = time_limit
         self.on_infeasible = on_infeasible
+        self.n_jobs = n_jobs
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters and their values."""
@@ -130,14 +138,22 @@ class BaseGrouper:
         self._check_schools(schools, by)
         self._check_rules(policy, schools, previous)
         prev_lead = None if previous is None else previous.schools[S.LEAD_ID]
-        pieces, reports = [], []
-        for u, (label, unit) in enumerate(_units(schools, by, policy)):
-            rng = np.random.default_rng(
-                None if self.random_state is None else [self.random_state, u]
-            )
-            piece, report = self._fit_unit(unit, label, policy, prev_lead, rng)
-            pieces.append(piece)
-            reports.append(report)
+        units = list(_units(schools, by, policy))
+        jobs = [(u, label, unit, policy, prev_lead) for u, (label, unit) in enumerate(units)]
+        workers = self._workers(len(units), len(schools))
+        if workers > 1:
+            # Units are independent and each has its own seeded generator, so the result does
+            # not depend on which process ran which unit.
+            ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                results = list(pool.map(self._run_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+        else:
+            results = [self._run_job(job) for job in jobs]
+        pieces = [piece for piece, _ in results]
+        reports = [report for _, report in results]
+        for report in reports:
+            if report["status"] == "infeasible":
+                warnings.warn(f"left unassigned: {report['message']}", UserWarning, stacklevel=2)
         plan_schools = pd.concat(pieces).reindex(schools.index)
         plan_schools = gpd.GeoDataFrame(plan_schools, geometry="geometry", crs=schools.crs)
         moved = None
@@ -148,6 +164,20 @@ class BaseGrouper:
         self.plan_.seconds = time.perf_counter() - started
         return self
 
+    def _workers(self, n_units: int, n_schools: int) -> int:
+        """Processes to use: serial for one unit or a small input, else ``n_jobs`` (all cores
+        when None)."""
+        if self.n_jobs is not None:
+            return max(1, min(int(self.n_jobs), n_units))
+        if n_units < 2 or n_schools < _PARALLEL_FROM:
+            return 1
+        return max(1, min(os.cpu_count() or 1, n_units))
+
+    def _run_job(self, job):
+        u, label, unit, policy, prev_lead = job
+        rng = np.random.default_rng(None if self.random_state is None else [self.random_state, u])
+        return self._fit_unit(unit, label, policy, prev_lead, rng)
+
     def _fit_unit(self, unit, label, policy, prev_lead, rng):
         t0 = time.perf_counter()
         try:
@@ -157,7 +187,6 @@ class BaseGrouper:
             message = f"{label}: {exc}" if label else str(exc)
             if self.on_infeasible == "raise":
                 raise InfeasibleError(message) from None
-            warnings.warn(f"left unassigned: {message}", UserWarning, stacklevel=3)
             return _unassigned(unit, message), {
                 "unit": label,
                 "n": len(unit),

@@ -56,7 +56,7 @@ class ExactGrouper(BaseGrouper):
 
     Parameters
     ----------
-    policy, random_state, time_limit, on_infeasible
+    policy, random_state, time_limit, on_infeasible, n_jobs
         As for every method; ``time_limit`` is HiGHS's, per unit.
     k
         Candidate leads each school sees in a sparse model (doubled when infeasible).
@@ -89,6 +89,7 @@ class ExactGrouper(BaseGrouper):
         random_state: int | None = 0,
         time_limit: float = 60.0,
         on_infeasible: str = "raise",
+        n_jobs: int | None = None,
         k: int = 12,
         max_pairs: int = 120_000,
         mip_gap: float = 1e-4,
@@ -100,6 +101,7 @@ class ExactGrouper(BaseGrouper):
             random_state=random_state,
             time_limit=time_limit,
             on_infeasible=on_infeasible,
+            n_jobs=n_jobs,
         )
         self.k = k
         self.max_pairs = max_pairs

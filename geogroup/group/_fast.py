@@ -38,10 +38,19 @@ class FastGrouper(BaseGrouper):
         Seed of the k-means start and of the order of the local search.
     time_limit
         Seconds of local search per unit (it usually stops sooner, at a local optimum).
+    on_infeasible
+        ``'raise'``, or ``'unassign'``: a unit the policy cannot group (under ``by=``) has
+        its schools listed as unassigned with the reason, and a warning says so.
+    n_jobs
+        Processes for independent units (``by=``, ``levels='same'``); None uses every core
+        once the input has 2,000 schools or more, 1 runs serially.
     k
         How many nearest leads each school may join (widened when the rules need it).
     recentre_rounds
         Rounds of re-centring leads (0 to keep the first leads).
+    close_trials
+        Groups tried for closing in a row without improvement before the search stops
+        (0 to keep as many groups as the rules allow).
 
     Examples
     --------
@@ -60,37 +69,75 @@ class FastGrouper(BaseGrouper):
         random_state: int | None = 0,
         time_limit: float = 60.0,
         on_infeasible: str = "raise",
+        n_jobs: int | None = None,
         k: int = 8,
         recentre_rounds: int = 3,
+        close_trials: int = 3,
     ) -> None:
         super().__init__(
             policy=policy,
             random_state=random_state,
             time_limit=time_limit,
             on_infeasible=on_infeasible,
+            n_jobs=n_jobs,
         )
         self.k = k
         self.recentre_rounds = recentre_rounds
+        self.close_trials = close_trials
 
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
         start = time.perf_counter()
-        best = self._first_grouping(problem, rng, start)
+        leads, lead = self._first_grouping(problem, rng, start)
+        lead, closed = self._close_leads(problem, leads, lead, start)
+        best = self._improve(problem, lead, rng, start)
         best_obj = evaluate(problem, best)["objective"]
         for _ in range(self.recentre_rounds if problem.policy.lead_rule[0] != "ids" else 0):
             moved_leads = _recentred(problem, best)
             if moved_leads is None or time.perf_counter() - start > self.time_limit:
                 break
             try:
-                trial = self._assign_and_improve(problem, moved_leads, rng, start)
+                trial = self._improve(problem, assign_to_leads(problem, moved_leads, k=self.k), rng, start)
             except InfeasibleError:
                 break
             trial_obj = evaluate(problem, trial)["objective"]
             if trial_obj >= best_obj - 1e-12:
                 break
             best, best_obj = trial, trial_obj
-        return solution_from(
-            problem, best, "heuristic", n_groups=len(np.unique(best[best >= 0]))
-        )
+        n_groups = len(np.unique(best[best >= 0]))
+        return solution_from(problem, best, "heuristic", n_groups=n_groups, closed=closed)
+
+    def _close_leads(self, problem, leads, lead, start):
+        """Close groups while the matching's objective drops: fewer groups can be better when
+        every group must fetch a rural or weak member from afar. Batches of the most
+        promising groups are tried first, halving on failure."""
+        closed = 0
+        if problem.policy.n_groups is not None or problem.policy.lead_rule[0] == "ids":
+            return lead, closed
+        current = evaluate(problem, lead)["objective"]
+        batch = max(1, (len(leads) - problem.n_groups_range[0]) // 4)
+        failures, skip = 0, set()
+        while failures < self.close_trials and time.perf_counter() - start < self.time_limit:
+            room = len(leads) - problem.n_groups_range[0]
+            order = [h for h in _closing_order(problem, lead, leads) if h not in skip]
+            batch = min(batch, room, len(order))
+            if batch < 1:
+                break
+            keep = leads[~np.isin(leads, order[:batch])]
+            try:
+                trial = assign_to_leads(problem, keep, k=self.k)
+                trial_obj = evaluate(problem, trial)["objective"]
+            except InfeasibleError:
+                trial_obj = np.inf
+            if trial_obj < current - 1e-12:
+                leads, lead, current = keep, trial, trial_obj
+                closed += batch
+                failures = 0
+            elif batch > 1:
+                batch //= 2
+            else:
+                failures += 1
+                skip.add(order[0])
+        return lead, closed
 
     def _first_grouping(self, problem, rng, start):
         """Open as many groups as the rules allow; fewer when the mix rules cannot be met."""
@@ -99,16 +146,34 @@ class FastGrouper(BaseGrouper):
         while True:
             leads = spread_leads(problem, g, rng=rng)
             try:
-                return self._assign_and_improve(problem, leads, rng, start)
+                return leads, assign_to_leads(problem, leads, k=self.k)
             except InfeasibleError:
                 if g <= lowest or time.perf_counter() - start > self.time_limit:
                     raise
                 g -= 1
 
-    def _assign_and_improve(self, problem, leads, rng, start) -> NDArray[np.int64]:
-        lead = assign_to_leads(problem, leads, k=self.k)
+    def _improve(self, problem, lead, rng, start) -> NDArray[np.int64]:
         budget = max(0.1, self.time_limit - (time.perf_counter() - start))
         return improve(problem, lead, rng=rng, time_limit=budget, k=self.k)
+
+
+def _closing_order(problem: Problem, lead: NDArray[np.int64], heads: NDArray[np.int64]) -> list[int]:
+    """Leads whose group looks cheapest to dissolve first: members near another lead, and a
+    far-fetched member (the one a rule made it take) that another group could take instead."""
+    from geogroup.locate import nearest
+
+    member = np.flatnonzero((lead >= 0) & (lead != np.arange(problem.n)))
+    if len(heads) < 2 or len(member) == 0:
+        return []
+    idx, d_km = nearest(problem.xy[member], problem.xy[heads], k=2)
+    d_now = np.hypot(*(problem.xy[member] - problem.xy[lead[member]]).T) / 1000.0
+    other = np.where(heads[idx[:, 0]] == lead[member], d_km[:, 1], d_km[:, 0])
+    extra = np.bincount(lead[member], weights=other - d_now, minlength=problem.n)[heads]
+    far = np.zeros(problem.n)
+    np.maximum.at(far, lead[member], d_now)
+    score = extra - far[heads]
+    locked = np.isin(heads, problem.locked_to[problem.locked_to >= 0]) | problem.must_lead[heads]
+    return [int(h) for h in heads[np.argsort(score, kind="stable")] if not locked[heads == h][0]]
 
 
 def _recentred(problem: Problem, lead: NDArray[np.int64]) -> NDArray[np.int64] | None:

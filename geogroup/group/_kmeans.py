@@ -28,7 +28,7 @@ class KMeansGrouper(BaseGrouper):
 
     Parameters
     ----------
-    policy, random_state, time_limit, on_infeasible
+    policy, random_state, time_limit, on_infeasible, n_jobs
         As for every method.
     n_init
         k-means restarts (scikit-learn's ``n_init``).
@@ -50,6 +50,7 @@ class KMeansGrouper(BaseGrouper):
         random_state: int | None = 0,
         time_limit: float = 60.0,
         on_infeasible: str = "raise",
+        n_jobs: int | None = None,
         n_init: int = 4,
     ) -> None:
         super().__init__(
@@ -57,6 +58,7 @@ class KMeansGrouper(BaseGrouper):
             random_state=random_state,
             time_limit=time_limit,
             on_infeasible=on_infeasible,
+            n_jobs=n_jobs,
         )
         self.n_init = n_init
 
