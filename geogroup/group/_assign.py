@@ -65,8 +65,12 @@ def assign_to_leads(
     *,
     k: int = 8,
     lead_of: NDArray[np.int64] | None = None,
+    max_k: int | None = None,
 ) -> NDArray[np.int64]:
-    """The lead of every school, given the open leads, meeting the size and mix rules."""
+    """The lead of every school, given the open leads, meeting the size and mix rules.
+
+    Each school first sees its ``k`` nearest leads; ``k`` doubles while a rule is unmet, up
+    to ``max_k`` (all leads when None), and then the rule is reported as unmeetable."""
     leads = np.asarray(leads, dtype=np.int64)
     base = np.full(problem.n, -1, dtype=np.int64) if lead_of is None else lead_of.copy()
     base[leads] = leads
@@ -91,9 +95,10 @@ def assign_to_leads(
             # A rural weak school in a rural slot also counts as weak: judge by the rules.
             if not _broken(problem, out, leads):
                 return out
-        if k >= len(leads):
+        widest = len(leads) if max_k is None else min(max_k, len(leads))
+        if k >= widest:
             _raise_unfilled(problem, leads, slot_lead, slot_kind, filled)
-        k = min(2 * k, len(leads))
+        k = min(2 * k, widest)
 
 
 def _broken(problem: Problem, lead: NDArray[np.int64], leads: NDArray[np.int64]) -> bool:

@@ -22,9 +22,12 @@ from geogroup.group._assign import assign_to_leads, improve
 from geogroup.group._base import BaseGrouper, solution_from
 from geogroup.group._leads import _far_enough, spread_leads, target_group_count
 from geogroup.group._problem import Problem, Solution, evaluate
+from geogroup.locate import nearest
 from geogroup.policy import Policy
 
 __all__ = ["FastGrouper"]
+
+
 
 
 class FastGrouper(BaseGrouper):
@@ -51,6 +54,12 @@ class FastGrouper(BaseGrouper):
     close_trials
         Groups tried for closing in a row without improvement before the search stops
         (0 to keep as many groups as the rules allow).
+    swap_trials
+        Groups in a row whose lead no nearby candidate can replace with profit before the
+        lead-swapping search stops (0 to skip it).
+    lead_trials
+        Most matchings spent per unit on closing and swapping leads: a count, not a time,
+        so that the same seed gives the same plan on any machine.
 
     Examples
     --------
@@ -72,7 +81,9 @@ class FastGrouper(BaseGrouper):
         n_jobs: int | None = None,
         k: int = 8,
         recentre_rounds: int = 3,
-        close_trials: int = 3,
+        close_trials: int = 6,
+        swap_trials: int = 12,
+        lead_trials: int = 40,
     ) -> None:
         super().__init__(
             policy=policy,
@@ -84,11 +95,15 @@ class FastGrouper(BaseGrouper):
         self.k = k
         self.recentre_rounds = recentre_rounds
         self.close_trials = close_trials
+        self.swap_trials = swap_trials
+        self.lead_trials = lead_trials
 
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
         start = time.perf_counter()
+        self._trials_left = self.lead_trials
         leads, lead = self._first_grouping(problem, rng, start)
         lead, closed = self._close_leads(problem, leads, lead, start)
+        lead, swapped = self._swap_leads(problem, lead, start)
         best = self._improve(problem, lead, rng, start)
         best_obj = evaluate(problem, best)["objective"]
         for _ in range(self.recentre_rounds if problem.policy.lead_rule[0] != "ids" else 0):
@@ -104,7 +119,43 @@ class FastGrouper(BaseGrouper):
                 break
             best, best_obj = trial, trial_obj
         n_groups = len(np.unique(best[best >= 0]))
-        return solution_from(problem, best, "heuristic", n_groups=n_groups, closed=closed)
+        return solution_from(
+            problem, best, "heuristic", n_groups=n_groups, closed=closed, swapped=swapped
+        )
+
+    def _swap_leads(self, problem, lead, start):
+        """Hand a group's lead role to a nearby candidate that is not leading, when the
+        matching's objective drops; stop after ``swap_trials`` misses in a row."""
+        swapped, misses = 0, 0
+        if problem.policy.lead_rule[0] == "ids" or self.swap_trials == 0:
+            return lead, swapped
+        current = evaluate(problem, lead)["objective"]
+        heads = np.unique(lead[lead >= 0])
+        free = np.setdiff1d(problem.leads_pool, heads)
+        free = free[problem.locked_to[free] < 0]
+        if len(free) == 0:
+            return lead, swapped
+        near = nearest(problem.xy[heads], problem.xy[free], k=min(2, len(free)))[0]
+        for h, options in zip(heads, free[near], strict=True):
+            if misses >= self.swap_trials or self._trials_left <= 0:
+                break
+            if problem.must_lead[h]:
+                continue
+            found = False
+            for c in options:
+                leads = np.unique(lead[lead >= 0])
+                if c in leads or h not in leads or not _far_enough(problem, c, list(leads[leads != h])):
+                    continue
+                trial = self._rematch(problem, lead, remove=[h], add=[c])
+                if trial is None:
+                    continue
+                trial_obj = evaluate(problem, trial)["objective"]
+                if trial_obj < current - 1e-12:
+                    lead, current, found = trial, trial_obj, True
+                    swapped += 1
+                    break
+            misses = 0 if found else misses + 1
+        return lead, swapped
 
     def _close_leads(self, problem, leads, lead, start):
         """Close groups while the matching's objective drops: fewer groups can be better when
@@ -116,18 +167,15 @@ class FastGrouper(BaseGrouper):
         current = evaluate(problem, lead)["objective"]
         batch = max(1, (len(leads) - problem.n_groups_range[0]) // 4)
         failures, skip = 0, set()
-        while failures < self.close_trials and time.perf_counter() - start < self.time_limit:
+        while failures < self.close_trials and self._trials_left > 0:
             room = len(leads) - problem.n_groups_range[0]
             order = [h for h in _closing_order(problem, lead, leads) if h not in skip]
             batch = min(batch, room, len(order))
             if batch < 1:
                 break
             keep = leads[~np.isin(leads, order[:batch])]
-            try:
-                trial = assign_to_leads(problem, keep, k=self.k)
-                trial_obj = evaluate(problem, trial)["objective"]
-            except InfeasibleError:
-                trial_obj = np.inf
+            trial = self._rematch(problem, lead, remove=order[:batch], add=[])
+            trial_obj = np.inf if trial is None else evaluate(problem, trial)["objective"]
             if trial_obj < current - 1e-12:
                 leads, lead, current = keep, trial, trial_obj
                 closed += batch
@@ -138,6 +186,19 @@ class FastGrouper(BaseGrouper):
                 failures += 1
                 skip.add(order[0])
         return lead, closed
+
+    def _rematch(self, problem, lead, *, remove, add) -> NDArray[np.int64] | None:
+        """The matching redone with some leads closed or replaced; None when it cannot meet
+        the rules. Each call spends one of the unit's ``lead_trials``."""
+        if self._trials_left <= 0:
+            return None
+        self._trials_left -= 1
+        heads = np.unique(lead[lead >= 0])
+        leads = np.union1d(np.setdiff1d(heads, remove), np.asarray(add, dtype=np.int64))
+        try:  # a trial that needs far more than k leads per school is not worth its time
+            return assign_to_leads(problem, leads, k=self.k, max_k=4 * self.k)
+        except InfeasibleError:
+            return None
 
     def _first_grouping(self, problem, rng, start):
         """Open as many groups as the rules allow; fewer when the mix rules cannot be met."""
@@ -160,8 +221,6 @@ class FastGrouper(BaseGrouper):
 def _closing_order(problem: Problem, lead: NDArray[np.int64], heads: NDArray[np.int64]) -> list[int]:
     """Leads whose group looks cheapest to dissolve first: members near another lead, and a
     far-fetched member (the one a rule made it take) that another group could take instead."""
-    from geogroup.locate import nearest
-
     member = np.flatnonzero((lead >= 0) & (lead != np.arange(problem.n)))
     if len(heads) < 2 or len(member) == 0:
         return []
@@ -173,7 +232,8 @@ def _closing_order(problem: Problem, lead: NDArray[np.int64], heads: NDArray[np.
     np.maximum.at(far, lead[member], d_now)
     score = extra - far[heads]
     locked = np.isin(heads, problem.locked_to[problem.locked_to >= 0]) | problem.must_lead[heads]
-    return [int(h) for h in heads[np.argsort(score, kind="stable")] if not locked[heads == h][0]]
+    order = np.argsort(score, kind="stable")
+    return [int(h) for h in heads[order][~locked[order]]]
 
 
 def _recentred(problem: Problem, lead: NDArray[np.int64]) -> NDArray[np.int64] | None:
