@@ -161,3 +161,20 @@ def test_previous_plan_keeps_ids_and_counts_moves():
     assert after.moved is not None and after.moved <= 6
     kept = after.schools[S.GROUP_ID].isin(set(first.schools[S.GROUP_ID]))
     assert kept.mean() > 0.8
+
+
+def test_sparse_exact_widens_until_feasible_and_says_it_is_restricted():
+    from geogroup.group import ExactGrouper
+
+    schools = random_schools(40, seed=12)
+    policy = Policy(members=(2, 4), leads="top:0.4", min_weak_per_group=1, weak_share=0.3)
+    plan = ExactGrouper(policy=policy, k=1, max_pairs=10).fit(schools).plan_
+    unit = plan.units[0]
+    # One candidate lead per school cannot meet the size and weak-school rules: k widened,
+    # and the plan says its optimum is for the restricted model.
+    assert unit["k"] > 1
+    assert unit["restricted"] is (unit["k"] < 16)
+    assert plan.schools[S.ROLE].ne(S.UNASSIGNED).all()
+    full = ExactGrouper(policy=policy).fit(schools).plan_
+    assert full.units[0]["restricted"] is False
+    assert plan.objective >= full.objective - 1e-9

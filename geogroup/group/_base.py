@@ -363,7 +363,7 @@ def _make_plan(grouper, policy, schools, reports, rejected, moved, by) -> Plan:
         moved=moved,
         params=params,
         rejected=rejected,
-        units=[{k: v for k, v in r.items()} for r in reports] if len(reports) > 1 else [],
+        units=[dict(r) for r in reports],
     )
 
 
