@@ -15,9 +15,11 @@ import pandas as pd
 
 from geogroup._errors import PolicyError
 from geogroup.group._base import ALL_RULES, BaseGrouper
+from geogroup.group._districts import DistrictGrouper
 from geogroup.group._exact import ExactGrouper
 from geogroup.group._fast import FastGrouper
 from geogroup.group._kmeans import KMeansGrouper
+from geogroup.group._pairs import PairGrouper
 from geogroup.plan import Plan
 from geogroup.policy import Policy, get_policy
 
@@ -25,15 +27,17 @@ __all__ = [
     "ALL_RULES",
     "METHODS",
     "BaseGrouper",
+    "DistrictGrouper",
     "ExactGrouper",
     "FastGrouper",
     "KMeansGrouper",
+    "PairGrouper",
     "get_method",
     "propose",
 ]
 
 METHODS: dict[str, type[BaseGrouper]] = {
-    cls.name: cls for cls in (ExactGrouper, FastGrouper, KMeansGrouper)
+    cls.name: cls for cls in (ExactGrouper, FastGrouper, KMeansGrouper, DistrictGrouper, PairGrouper)
 }
 """Grouping methods by name."""
 

@@ -65,8 +65,10 @@ class Problem:
 
     @property
     def leads_pool(self) -> NDArray[np.int64]:
-        """Positions of schools that may or must lead."""
-        return np.flatnonzero((self.may_lead | self.must_lead) & self.active)
+        """Positions of schools that may or must lead (a school locked into another lead's
+        group cannot lead one of its own)."""
+        own = (self.locked_to < 0) | (self.locked_to == np.arange(self.n))
+        return np.flatnonzero((self.may_lead | self.must_lead) & self.active & own)
 
     def cap_m(self) -> float:
         cap = self.policy.max_distance_km
@@ -288,8 +290,25 @@ def _check_pairing(problem: Problem) -> None:
             )
 
 
+def _check_locked_within_cap(problem: Problem) -> None:
+    cap = problem.policy.max_distance_km
+    locked = np.flatnonzero(problem.locked_to >= 0)
+    if cap is None or len(locked) == 0:
+        return
+    d_km = np.hypot(*(problem.xy[locked] - problem.xy[problem.locked_to[locked]]).T) / 1000.0
+    far = locked[d_km > cap + 1e-9]
+    if len(far):
+        i = far[0]
+        raise InfeasibleError(
+            f"{len(far)} locked schools (fixed_group) lie beyond policy 'max_distance_km' = {cap:g} km "
+            f"of their group's lead, e.g. {problem.ids[i]} is {d_km[locked == i][0]:.1f} km from "
+            f"{problem.ids[problem.locked_to[i]]}; raise 'max_distance_km' or unlock them"
+        )
+
+
 def _mark_unplaceable(problem: Problem) -> None:
     """Schools no possible lead can take within the distance cap."""
+    _check_locked_within_cap(problem)
     cap = problem.policy.max_distance_km
     pool = np.flatnonzero(problem.may_lead | problem.must_lead)
     if cap is None or len(pool) == 0:
