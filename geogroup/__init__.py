@@ -2,7 +2,7 @@
 
 The pipeline, one module per stage::
 
-    io (read & validate) -> locate -> group -> evaluate -> report (present) -> cli
+    io (read & validate) -> locate -> group -> evaluate -> report, maps (present) -> cli
 
 Examples
 --------
@@ -35,6 +35,7 @@ from geogroup.group import (
 )
 from geogroup.io import ReadReport, ReadResult, read_schools
 from geogroup.locate import metric_crs, nearest, within_radius
+from geogroup.maps import compare_map, group_colors, plan_map, save_map
 from geogroup.plan import Plan, read_plan
 from geogroup.policy import PRESETS, Policy, get_policy, read_policy
 from geogroup.report import write_report
@@ -56,17 +57,21 @@ __all__ = [
     "ReadReport",
     "ReadResult",
     "check_plan",
+    "compare_map",
     "compare_plans",
     "get_method",
     "get_policy",
+    "group_colors",
     "group_metrics",
     "metric_crs",
     "nearest",
+    "plan_map",
     "plan_metrics",
     "propose",
     "read_plan",
     "read_policy",
     "read_schools",
+    "save_map",
     "toy_schools",
     "value_added",
     "within_radius",

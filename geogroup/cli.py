@@ -10,6 +10,7 @@ import functools
 import sys
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -146,6 +147,7 @@ def propose(schools: str, policy_name: str, method: str | None, by: str | None, 
     """Propose 1+X groups for SCHOOLS under a policy; write the plan and its report to --out."""
     from geogroup.group import METHODS, get_method
     from geogroup.group import propose as propose_groups
+    from geogroup.maps import save_map
     from geogroup.plan import read_plan
     from geogroup.policy import get_policy
     from geogroup.report import write_report
@@ -165,6 +167,7 @@ def propose(schools: str, policy_name: str, method: str | None, by: str | None, 
         click.echo(f"Warning: {warning.message}", err=True)
     paths = plan.write(out_dir)
     paths.update(write_report(plan, out_dir, lang=lang))
+    paths["map"] = save_map(plan, Path(out_dir) / "map.html", lang=lang)
     click.echo(_plan_line(plan.summary()))
     for path in paths.values():
         click.echo(f"  wrote {path}")
@@ -179,6 +182,30 @@ def _plan_line(summary: dict[str, Any]) -> str:
         f"{gap}; {summary['unassigned']} unassigned, {summary['rejected_on_input']} rejected on input"
         f"{moved}"
     )
+
+
+@main.command(name="map")
+@click.argument("plan_path", metavar="PLAN", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--basemap", type=click.Choice(["osm", "light", "amap", "none"]), default="osm",
+              show_default=True, help="amap (高德) shifts every shape into GCJ-02 to match its tiles.")
+@click.option("--assets", default="cdn", show_default=True, metavar="cdn|URL|DIR",
+              help="Where the map's JS/CSS come from: the CDNs, a mirror's base URL, or a folder "
+                   "whose files are inlined (one file that opens offline).")
+@click.option("--boundary", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A study boundary to draw (any vector file).")
+@_user_errors
+def map_command(plan_path: str, out_file: str, lang: str, basemap: str, assets: str,
+                boundary: str | None) -> None:
+    """Draw a plan (plan.gpkg, plan.csv or a hand-made grouping CSV) as an HTML map."""
+    from geogroup.maps import save_map
+    from geogroup.plan import read_plan
+
+    plan = read_plan(plan_path)
+    path = save_map(plan, out_file, lang=lang, basemap=basemap, assets=assets, boundary=boundary)
+    click.echo(f"  wrote {path}")
 
 
 @main.command()

@@ -158,6 +158,7 @@ class Plan:
 
     def _meta(self) -> dict[str, Any]:
         meta = self.summary()
+        meta["zones"] = self.zones is not None
         meta["policy"] = self.policy.to_dict()
         if self.rejected is not None:
             meta["rejected"] = self.rejected.astype(str).to_dict(orient="records")
@@ -218,8 +219,11 @@ def groups_table(
             geometry=gpd.GeoSeries([], crs=S.WGS84),
             index=pd.Index([], name=S.GROUP_ID, dtype=str),
         )
+    if S.DISTANCE_KM not in grouped:  # a hand-made plan may not carry distances
+        grouped = grouped.assign(**{S.DISTANCE_KM: np.nan})
     by = grouped.groupby(S.GROUP_ID, sort=True)
     is_lead = grouped[S.ROLE] == S.LEAD
+    members = grouped[grouped[S.ROLE] == S.MEMBER]
     # A hand-made plan may name two leads in a group (check_plan reports it): show the first.
     leads = grouped[is_lead].reset_index().drop_duplicates(S.GROUP_ID).set_index(S.GROUP_ID)
     table = pd.DataFrame(
@@ -232,8 +236,9 @@ def groups_table(
             "lead_quality": leads[S.QUALITY],
             "min_quality": by[S.QUALITY].min(),
             "max_quality": by[S.QUALITY].max(),
-            "mean_distance_km": by[S.DISTANCE_KM].mean(),
-            "max_distance_km": by[S.DISTANCE_KM].max(),
+            # members only, as in geogroup.evaluate.mean_distance (a lead's 0 km not counted)
+            "mean_distance_km": members[S.DISTANCE_KM].groupby(members[S.GROUP_ID]).mean(),
+            "max_distance_km": members[S.DISTANCE_KM].groupby(members[S.GROUP_ID]).max(),
         }
     )
     if S.AREA in grouped:
@@ -269,6 +274,8 @@ def read_plan(path: str | Path) -> Plan:
         schools = gpd.read_file(path, layer="schools").set_index(S.SCHOOL_ID)
         meta_df = gpd.read_file(path, layer="meta")
         meta = json.loads(meta_df["value"].iloc[0])
+        if meta.get("zones"):  # a zone plan's groups layer holds its district polygons
+            meta["zones_frame"] = gpd.read_file(path, layer="groups").set_index(S.GROUP_ID)[["geometry"]]
     elif path.suffix.lower() in {".csv", ".txt"}:
         schools, meta = _read_plan_csv(path)
     else:
@@ -330,6 +337,7 @@ def _plan_from_parts(schools: gpd.GeoDataFrame, meta: dict[str, Any]) -> Plan:
         params=meta.get("params", {}),
         rejected=rejected,
         units=meta.get("units", []),
+        zones=meta.get("zones_frame"),
     )
 
 

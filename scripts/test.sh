@@ -3,4 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh dev
+# The browser tests (tests/test_browser.py) drive Debian's Chromium through Playwright, which
+# never downloads a browser of its own; a CJK font makes their screenshots legible. The map
+# libraries come from npm into tests/browser/assets (tests/browser/setup.sh).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "geogroup: installing Debian's ${missing[*]} for the browser tests" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+bash tests/browser/setup.sh
 .venv/bin/python -m pytest "$@"

@@ -104,3 +104,20 @@ def test_read_plan_errors(tmp_path):
     bad.write_text("id,x\n1,2\n", encoding="utf-8")
     with pytest.raises(InputError, match="lacks column"):
         read_plan(bad)
+
+
+def test_zone_polygons_survive_the_geopackage(tmp_path):
+    from tests.helpers import random_schools as make
+
+    plan = propose(make(60, seed=3), "shanxi-xuequ", method="districts")
+    assert plan.zones is not None
+    back = read_plan(plan.to_gpkg(tmp_path / "zones.gpkg"))
+    assert back.zones is not None
+    assert back.groups.geometry.geom_equals_exact(plan.groups.geometry, 1e-9).all()
+
+
+def test_group_distances_count_members_only(plan):
+    groups = plan.groups
+    members = plan.schools[plan.schools[S.ROLE] == S.MEMBER]
+    expected = members.groupby(S.GROUP_ID)[S.DISTANCE_KM].mean()
+    assert groups["mean_distance_km"].reindex(expected.index).round(9).equals(expected.round(9))
