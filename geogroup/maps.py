@@ -1347,6 +1347,20 @@ def _colors_for(plan: Plan | gpd.GeoDataFrame, matched: pd.Series) -> pd.Series:
     return matched.reindex(own.index).where(lambda c: c.notna(), own)
 
 
+_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _stable_ids(html: str) -> str:
+    """Replace folium's random element ids by numbers in order of appearance, so the same
+    plan always gives the same file."""
+    numbers: dict[str, str] = {}
+
+    def number(match: re.Match[str]) -> str:
+        return numbers.setdefault(match.group(0), f"{len(numbers) + 1:032d}")
+
+    return _FOLIUM_ID.sub(number, html)
+
+
 def save_map(
     plan: Plan | gpd.GeoDataFrame | folium.Map, path: str | os.PathLike[str], **options: Any
 ) -> Path:
@@ -1371,7 +1385,7 @@ def save_map(
         m = plan
     else:
         m = plan_map(plan, **options)
-    text = m.get_root().render()
+    text = _stable_ids(m.get_root().render())
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

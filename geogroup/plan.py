@@ -8,8 +8,10 @@ method that made it and the solver's report. It round-trips through GeoPackage
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +138,9 @@ class Plan:
             {"key": ["meta"], "value": [json.dumps(self._meta(), ensure_ascii=False)]}
         )
         meta.to_file(tmp, layer="meta", driver="GPKG")
+        # GeoPackage stamps each table with the time of writing: pin it so files compare.
+        with contextlib.closing(sqlite3.connect(tmp)) as db, db:
+            db.execute("UPDATE gpkg_contents SET last_change = '2000-01-01T00:00:00.000Z'")
         tmp.replace(path)
         return path
 
@@ -157,7 +162,11 @@ class Plan:
         return paths
 
     def _meta(self) -> dict[str, Any]:
+        """What a saved plan carries besides its tables: no timings, so that the same plan
+        always gives the same files (``summary.json`` has the seconds)."""
         meta = self.summary()
+        meta.pop("seconds")
+        meta["units"] = [{k: v for k, v in unit.items() if k != "seconds"} for unit in meta["units"]]
         meta["zones"] = self.zones is not None
         meta["policy"] = self.policy.to_dict()
         if self.rejected is not None:

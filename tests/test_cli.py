@@ -82,3 +82,13 @@ def test_regenerate_with_previous_and_compare(runner, tmp_path):
     assert "moved: 0" in result.output
     result = runner.invoke(main, ["evaluate", str(second / "plan.gpkg"), "--out", str(diff)])
     assert result.exit_code == 0 and "0 policy violations" in result.output
+
+
+def test_same_command_twice_gives_byte_identical_plan_files_and_map(runner, tmp_path):
+    outs = [tmp_path / "one", tmp_path / "two"]
+    for out in outs:
+        result = runner.invoke(main, ["propose", DEMO, "--policy", "ninghe", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    for name in ("plan.csv", "plan.json", "groups.csv", "plan.gpkg", "metrics.json", "report.html",
+                 "map.html"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
