@@ -1,0 +1,74 @@
+"""An interrupted run leaves every output whole: the previous version or the new one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEMO = "data/demo_county.csv"
+OUTPUTS = (
+    "plan.csv",
+    "plan.json",
+    "groups.csv",
+    "plan.gpkg",
+    "summary.json",
+    "metrics.json",
+    "report.html",
+    "report.xlsx",
+    "map.html",
+)
+# summary.json carries timings and report.xlsx its own creation time, so those two are only
+# checked for being complete files, the others byte for byte.
+EXACT = (
+    "plan.csv",
+    "plan.json",
+    "groups.csv",
+    "plan.gpkg",
+    "metrics.json",
+    "report.html",
+    "map.html",
+)
+
+
+def _propose(policy: str, out: Path) -> subprocess.Popen:
+    code = "import sys; from geogroup.cli import main; sys.exit(main())"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "propose", DEMO, "--policy", policy, "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in OUTPUTS}
+
+
+def test_killing_a_run_mid_write_leaves_old_or_new_files(tmp_path):
+    old_dir, new_dir = tmp_path / "old", tmp_path / "new"
+    assert _propose("ninghe", old_dir).wait() == 0
+    assert _propose("shandong", new_dir).wait() == 0
+    old, new = _snapshot(old_dir), _snapshot(new_dir)
+    start = time.perf_counter()
+    assert _propose("shandong", tmp_path / "timing").wait() == 0
+    run = time.perf_counter() - start
+    kills = 0
+    for fraction in (0.55, 0.65, 0.75, 0.8, 0.85, 0.9, 0.95):
+        work = tmp_path / f"kill{fraction}"
+        shutil.copytree(old_dir, work)
+        proc = _propose("shandong", work)
+        time.sleep(run * fraction)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        for name in EXACT:
+            assert (work / name).read_bytes() in (old[name], new[name]), (fraction, name)
+        for name in ("summary.json", "report.xlsx"):
+            assert (work / name).stat().st_size > 100
+        assert {p.name for p in work.iterdir() if not p.name.startswith(".")} == set(OUTPUTS)
+    assert kills >= 3  # the test really interrupted runs
