@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from geogroup import schema as S
-from geogroup._errors import InfeasibleError
+from geogroup._errors import GeogroupError, InfeasibleError
 from geogroup.datasets import toy_schools
 from geogroup.group import METHODS, propose
 from geogroup.group._problem import evaluate, prepare_problem, violations
@@ -178,3 +178,13 @@ def test_sparse_exact_widens_until_feasible_and_says_it_is_restricted():
     full = ExactGrouper(policy=policy).fit(schools).plan_
     assert full.units[0]["restricted"] is False
     assert plan.objective >= full.objective - 1e-9
+
+
+def test_a_configured_method_object_brings_its_own_policy():
+    from geogroup.group import get_method
+
+    grouper = get_method("fast", policy=TOY_POLICY)
+    plan = propose(toy_schools(), method=grouper)
+    assert plan.policy == TOY_POLICY
+    with pytest.raises(GeogroupError, match="policy: name a preset"):
+        propose(toy_schools())

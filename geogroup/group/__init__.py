@@ -21,7 +21,7 @@ from geogroup.group._fast import FastGrouper
 from geogroup.group._kmeans import KMeansGrouper
 from geogroup.group._pairs import PairGrouper
 from geogroup.plan import Plan
-from geogroup.policy import Policy, get_policy
+from geogroup.policy import PRESETS, Policy, get_policy
 
 __all__ = [
     "ALL_RULES",
@@ -55,8 +55,8 @@ def get_method(name: str, **params: Any) -> BaseGrouper:
     --------
     >>> get_method("fast", policy="shandong", random_state=1)
     FastGrouper(policy='shandong', random_state=1, time_limit=60.0, on_infeasible='raise',
-                n_jobs=None, k=8, recentre_rounds=3, close_trials=6, swap_trials=12,
-                lead_trials=40)
+                n_jobs=None, backend='processes', scheduler=None, progress=None, k=8,
+                recentre_rounds=3, close_trials=6, swap_trials=12, lead_trials=40)
     """
     if name not in METHODS:
         raise PolicyError(f"unknown method {name!r}; methods: {', '.join(sorted(METHODS))}")
@@ -65,7 +65,7 @@ def get_method(name: str, **params: Any) -> BaseGrouper:
 
 def propose(
     schools: gpd.GeoDataFrame,
-    policy: str | Policy = "ninghe",
+    policy: str | Policy | None = None,
     *,
     method: str | BaseGrouper | None = None,
     by: str | None = None,
@@ -81,10 +81,13 @@ def propose(
     schools
         The frame :func:`~geogroup.read_schools` returns.
     policy
-        A preset name (see :data:`~geogroup.PRESETS`), a TOML path or a :class:`Policy`.
+        A preset name (see :data:`~geogroup.PRESETS`), a TOML path or a :class:`Policy`;
+        may be left out when ``method`` is a configured method object (its own policy
+        is used). When both are given, ``policy`` wins.
     method
         A registry name (``'exact'``, ``'fast'``, ``'kmeans'``, ``'districts'``, ``'pairs'``)
-        or a configured method object; default: the policy's own ``method``.
+        or a configured method object (e.g. ``get_method("districts", policy=…,
+        boundary=…)``); default: the policy's own ``method``.
     by
         Column of administrative units, each grouped on its own.
     random_state, time_limit
@@ -101,6 +104,14 @@ def propose(
     >>> plan.schools.groupby("group_id")["lead_id"].first().tolist()
     ['A', 'D']
     """
+    if policy is None:
+        if not isinstance(method, BaseGrouper):
+            raise PolicyError(
+                "policy: name a preset ("
+                + ", ".join(sorted(PRESETS))
+                + "), give a .toml file or a Policy, or pass a configured method object"
+            )
+        policy = method.policy
     policy = get_policy(policy)
     if method is None or isinstance(method, str):
         method = get_method(

@@ -9,6 +9,7 @@ assembles one plan.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import multiprocessing
@@ -23,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
+from tqdm import tqdm
 
 from geogroup import schema as S
 from geogroup._errors import InfeasibleError, InputError, PolicyError
@@ -33,6 +35,7 @@ from geogroup.policy import Policy, get_policy
 __all__ = ["ALL_RULES", "BaseGrouper", "solution_from"]
 
 _PARALLEL_FROM = 2000  # schools: below this, starting processes costs more than it saves
+BACKENDS = ("serial", "processes", "dask")
 
 ALL_RULES = frozenset(
     {
@@ -71,7 +74,34 @@ def active_rules(policy: Policy, schools: pd.DataFrame, previous: Any) -> set[st
 
 
 class BaseGrouper:
-    """Common machinery of the grouping methods (see the module docstring)."""
+    """Common machinery of the grouping methods (see the module docstring).
+
+    Parameters
+    ----------
+    policy
+        A preset name, a TOML path or a :class:`~geogroup.Policy`.
+    random_state
+        Seed; each unit derives its own generator from it and its position, so the plan does
+        not depend on where or in which order the units ran.
+    time_limit
+        Seconds per unit (what they bound is the method's own).
+    on_infeasible
+        ``'raise'``, or ``'unassign'``: a unit the policy cannot group is left unassigned
+        with its reason, and a warning says so.
+    n_jobs
+        Processes for independent units under ``backend='processes'`` (None: every core once
+        the input has 2,000 schools or more; 1: serially); Dask workers of the
+        :class:`~dask.distributed.LocalCluster` started under ``backend='dask'``.
+    backend
+        Where the units run: ``'serial'`` (this process), ``'processes'`` (a process pool on
+        this machine) or ``'dask'`` (tasks on a Dask cluster; ``pip install "geogroup[scale]"``).
+    scheduler
+        Address of a running Dask scheduler (``'tcp://host:8786'``) for ``backend='dask'``;
+        None starts a local cluster for the run and closes it after.
+    progress
+        Show a progress bar over the units on standard error; None shows it only when
+        standard error is a terminal and there are two units or more.
+    """
 
     name: ClassVar[str] = ""
     honours: ClassVar[frozenset[str]] = ALL_RULES
@@ -85,12 +115,18 @@ class BaseGrouper:
         time_limit: float = 60.0,
         on_infeasible: str = "raise",
         n_jobs: int | None = None,
+        backend: str = "processes",
+        scheduler: str | None = None,
+        progress: bool | None = None,
     ) -> None:
         self.policy = policy
         self.random_state = random_state
         self.time_limit = time_limit
         self.on_infeasible = on_infeasible
         self.n_jobs = n_jobs
+        self.backend = backend
+        self.scheduler = scheduler
+        self.progress = progress
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters and their values."""
@@ -140,15 +176,8 @@ class BaseGrouper:
         prev_lead = None if previous is None else previous.schools[S.LEAD_ID]
         units = list(_units(schools, by, policy))
         jobs = [(u, label, unit, policy, prev_lead) for u, (label, unit) in enumerate(units)]
-        workers = self._workers(len(units), len(schools))
-        if workers > 1:
-            # Units are independent and each has its own seeded generator, so the result does
-            # not depend on which process ran which unit.
-            ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                results = list(pool.map(self._run_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
-        else:
-            results = [self._run_job(job) for job in jobs]
+        with self._progress_bar(len(jobs)) as bar:
+            results = self._run_jobs(jobs, len(schools), bar)
         pieces = [piece for piece, _ in results]
         reports = [report for _, report in results]
         for report in reports:
@@ -163,6 +192,34 @@ class BaseGrouper:
         self.plan_ = _make_plan(self, policy, plan_schools, reports, rejected, moved, by)
         self.plan_.seconds = time.perf_counter() - started
         return self
+
+    def _run_jobs(self, jobs: list, n_schools: int, bar: tqdm) -> list:
+        """Run every unit's job where ``backend`` says; results in the order of ``jobs``.
+
+        Units are independent and each has its own seeded generator, so the result does not
+        depend on which process or machine ran which unit.
+        """
+        if self.backend == "dask":
+            return _run_on_dask(self._run_job, jobs, self.scheduler, self.n_jobs, bar)
+        workers = 1 if self.backend == "serial" else self._workers(len(jobs), n_schools)
+        if workers == 1:
+            return [_tick(bar, self._run_job(job)) for job in jobs]
+        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        chunksize = max(1, len(jobs) // (4 * workers))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            return [_tick(bar, r) for r in pool.map(self._run_job, jobs, chunksize=chunksize)]
+
+    def _progress_bar(self, n_units: int) -> tqdm:
+        show = self.progress
+        if show is None:
+            show = n_units >= 2 and sys.stderr is not None and sys.stderr.isatty()
+        return tqdm(
+            total=n_units,
+            desc=f"geogroup {self.name}",
+            unit="unit",
+            disable=not show,
+            file=sys.stderr,
+        )
 
     def _workers(self, n_units: int, n_schools: int) -> int:
         """Processes to use: serial for one unit or a small input, else ``n_jobs`` (all cores
@@ -211,6 +268,17 @@ class BaseGrouper:
 
     # -- checks --------------------------------------------------------------------------
     def _check_params(self) -> None:
+        if self.backend not in BACKENDS:
+            raise PolicyError(
+                f"backend: expected one of {', '.join(map(repr, BACKENDS))}, got {self.backend!r}"
+            )
+        if self.scheduler is not None and self.backend != "dask":
+            raise PolicyError(
+                f"scheduler={self.scheduler!r} is a Dask scheduler address but backend is "
+                f"{self.backend!r}; pass backend='dask' or drop scheduler"
+            )
+        if self.progress not in (None, True, False):
+            raise PolicyError(f"progress: expected True, False or None, got {self.progress!r}")
         if not (isinstance(self.time_limit, int | float) and self.time_limit > 0):
             raise PolicyError(f"time_limit: expected seconds > 0, got {self.time_limit!r}")
         if self.on_infeasible not in ("raise", "unassign"):
@@ -258,6 +326,40 @@ class BaseGrouper:
                 f"by={by!r}: {int(schools[by].isna().sum())} schools have no {by} (e.g. {', '.join(map(str, rows))}); "
                 "fill the column or group without by="
             )
+
+
+def _tick(bar: tqdm, result: Any) -> Any:
+    bar.update()
+    return result
+
+
+def _run_on_dask(fn, jobs: list, scheduler: str | None, n_workers: int | None, bar: tqdm) -> list:
+    """``fn`` over ``jobs`` as Dask tasks, on the scheduler at ``scheduler`` or on a local
+    cluster started for this run and closed after."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise PolicyError(
+            "backend='dask' needs dask.distributed, which is not installed; "
+            "run pip install \"geogroup[scale]\" or use backend='processes'"
+        ) from None
+    with contextlib.ExitStack() as stack:
+        if scheduler is None:
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=n_workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    dashboard_address=None,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+        else:
+            client = stack.enter_context(Client(scheduler))
+        # pure=False: two units with equal frames are still two tasks.
+        futures = client.map(fn, jobs, pure=False)
+        for _ in as_completed(futures):
+            bar.update()
+        return client.gather(futures)
 
 
 def _units(schools: gpd.GeoDataFrame, by: str | None, policy: Policy):

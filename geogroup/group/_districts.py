@@ -87,7 +87,7 @@ class DistrictGrouper(BaseGrouper):
 
     Parameters
     ----------
-    policy, random_state, time_limit, on_infeasible
+    policy, random_state, time_limit, on_infeasible, n_jobs, backend, scheduler, progress
         As for every method; ``random_state`` seeds the choice of leads and the order of the
         local search, ``time_limit`` bounds the repairs and the local search per unit.
     graph
@@ -143,6 +143,9 @@ class DistrictGrouper(BaseGrouper):
         time_limit: float = 60.0,
         on_infeasible: str = "raise",
         n_jobs: int | None = None,
+        backend: str = "processes",
+        scheduler: str | None = None,
+        progress: bool | None = None,
         graph: str | os.PathLike[str] | nx.Graph = "delaunay",
         boundary: Any = None,
     ) -> None:
@@ -152,6 +155,9 @@ class DistrictGrouper(BaseGrouper):
             time_limit=time_limit,
             on_infeasible=on_infeasible,
             n_jobs=n_jobs,
+            backend=backend,
+            scheduler=scheduler,
+            progress=progress,
         )
         self.graph = graph
         self.boundary = boundary

@@ -56,7 +56,7 @@ class ExactGrouper(BaseGrouper):
 
     Parameters
     ----------
-    policy, random_state, time_limit, on_infeasible, n_jobs
+    policy, random_state, time_limit, on_infeasible, n_jobs, backend, scheduler, progress
         As for every method; ``time_limit`` is HiGHS's, per unit.
     k
         Candidate leads each school sees in a sparse model (doubled when infeasible).
@@ -90,6 +90,9 @@ class ExactGrouper(BaseGrouper):
         time_limit: float = 60.0,
         on_infeasible: str = "raise",
         n_jobs: int | None = None,
+        backend: str = "processes",
+        scheduler: str | None = None,
+        progress: bool | None = None,
         k: int = 12,
         max_pairs: int = 120_000,
         mip_gap: float = 1e-4,
@@ -102,6 +105,9 @@ class ExactGrouper(BaseGrouper):
             time_limit=time_limit,
             on_infeasible=on_infeasible,
             n_jobs=n_jobs,
+            backend=backend,
+            scheduler=scheduler,
+            progress=progress,
         )
         self.k = k
         self.max_pairs = max_pairs

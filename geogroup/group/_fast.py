@@ -47,6 +47,9 @@ class FastGrouper(BaseGrouper):
     n_jobs
         Processes for independent units (``by=``, ``levels='same'``); None uses every core
         once the input has 2,000 schools or more, 1 runs serially.
+    backend, scheduler, progress
+        Where the units run (``'serial'``, ``'processes'``, ``'dask'``), the Dask scheduler
+        address, and the progress bar; as for every method (see :class:`BaseGrouper`).
     k
         How many nearest leads each school may join (widened when the rules need it).
     recentre_rounds
@@ -79,6 +82,9 @@ class FastGrouper(BaseGrouper):
         time_limit: float = 60.0,
         on_infeasible: str = "raise",
         n_jobs: int | None = None,
+        backend: str = "processes",
+        scheduler: str | None = None,
+        progress: bool | None = None,
         k: int = 8,
         recentre_rounds: int = 3,
         close_trials: int = 6,
@@ -91,6 +97,9 @@ class FastGrouper(BaseGrouper):
             time_limit=time_limit,
             on_infeasible=on_infeasible,
             n_jobs=n_jobs,
+            backend=backend,
+            scheduler=scheduler,
+            progress=progress,
         )
         self.k = k
         self.recentre_rounds = recentre_rounds

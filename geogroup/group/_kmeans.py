@@ -28,7 +28,7 @@ class KMeansGrouper(BaseGrouper):
 
     Parameters
     ----------
-    policy, random_state, time_limit, on_infeasible, n_jobs
+    policy, random_state, time_limit, on_infeasible, n_jobs, backend, scheduler, progress
         As for every method.
     n_init
         k-means restarts (scikit-learn's ``n_init``).
@@ -51,6 +51,9 @@ class KMeansGrouper(BaseGrouper):
         time_limit: float = 60.0,
         on_infeasible: str = "raise",
         n_jobs: int | None = None,
+        backend: str = "processes",
+        scheduler: str | None = None,
+        progress: bool | None = None,
         n_init: int = 4,
     ) -> None:
         super().__init__(
@@ -59,6 +62,9 @@ class KMeansGrouper(BaseGrouper):
             time_limit=time_limit,
             on_infeasible=on_infeasible,
             n_jobs=n_jobs,
+            backend=backend,
+            scheduler=scheduler,
+            progress=progress,
         )
         self.n_init = n_init
 

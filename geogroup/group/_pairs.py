@@ -60,7 +60,7 @@ class PairGrouper(BaseGrouper):
 
     Parameters
     ----------
-    policy, random_state, time_limit, on_infeasible, n_jobs
+    policy, random_state, time_limit, on_infeasible, n_jobs, backend, scheduler, progress
         As for every method. ``members = (1, 1)`` pairs one-to-one, ``(1, m)`` lets a
         strong school take up to ``m`` weak schools; ``min_weak_per_group`` raises the
         minimum. ``random_state`` orders the local search of one-to-many pairings.
@@ -96,6 +96,9 @@ class PairGrouper(BaseGrouper):
         time_limit: float = 60.0,
         on_infeasible: str = "raise",
         n_jobs: int | None = None,
+        backend: str = "processes",
+        scheduler: str | None = None,
+        progress: bool | None = None,
         k: int = 16,
         max_pairs: int = 200_000,
     ) -> None:
@@ -105,6 +108,9 @@ class PairGrouper(BaseGrouper):
             time_limit=time_limit,
             on_infeasible=on_infeasible,
             n_jobs=n_jobs,
+            backend=backend,
+            scheduler=scheduler,
+            progress=progress,
         )
         self.k = k
         self.max_pairs = max_pairs

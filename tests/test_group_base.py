@@ -1,0 +1,75 @@
+"""Running the units: serial, a process pool or Dask give the same plan; the progress bar."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geogroup._errors import PolicyError
+from geogroup.group import FastGrouper
+from geogroup.policy import Policy
+from tests.helpers import random_schools
+
+POLICY = Policy(name="units", members=(1, 4), leads="top:0.3")
+
+
+@pytest.fixture
+def four_units():
+    schools = random_schools(48, seed=11)
+    schools["county"] = np.where(schools.geometry.x < 122.75, "West", "East")
+    return schools  # two counties, each with primary and middle schools: four units
+
+
+def plan_with(schools, **params):
+    grouper = FastGrouper(policy=POLICY.replace(levels="same"), **params)
+    return grouper.fit(schools, by="county").plan_
+
+
+def test_process_pool_gives_the_serial_plan(four_units):
+    serial = plan_with(four_units, backend="serial")
+    pooled = plan_with(four_units, backend="processes", n_jobs=2)
+    assert len(serial.units) == 4
+    pd.testing.assert_frame_equal(serial.schools, pooled.schools)
+
+
+def test_dask_gives_the_serial_plan(four_units):
+    distributed = pytest.importorskip("dask.distributed")
+    serial = plan_with(four_units, backend="serial")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        on_dask = plan_with(four_units, backend="dask", scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(serial.schools, on_dask.schools)
+    assert serial.objective == on_dask.objective
+
+
+def test_dask_missing_names_the_extra_to_install(four_units, monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails as if absent
+    with pytest.raises(PolicyError, match=r'pip install "geogroup\[scale\]"'):
+        plan_with(four_units, backend="dask")
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"backend": "threads"}, "backend: expected one of 'serial', 'processes', 'dask'"),
+        ({"scheduler": "tcp://host:8786"}, "pass backend='dask'"),
+        ({"progress": "yes"}, "progress: expected True, False or None"),
+    ],
+)
+def test_bad_running_parameters_are_refused(four_units, params, fragment):
+    with pytest.raises(PolicyError, match=fragment):
+        plan_with(four_units, **params)
+
+
+def test_progress_bar_on_stderr_only_when_asked(four_units, capsys):
+    plan_with(four_units, backend="serial", progress=True)
+    shown = capsys.readouterr()
+    assert "4/4" in shown.err and "unit" in shown.err and shown.out == ""
+    plan_with(four_units, backend="serial", progress=False)
+    assert capsys.readouterr().err == ""
+    plan_with(four_units, backend="serial")  # None: stderr is not a terminal under pytest
+    assert capsys.readouterr().err == ""
