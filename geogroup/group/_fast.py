@@ -27,6 +27,8 @@ from geogroup.policy import Policy
 
 __all__ = ["FastGrouper"]
 
+_FULL_WIDENING = 250_000  # school × lead pairs up to which a lead trial may see every lead
+
 
 
 
@@ -204,8 +206,11 @@ class FastGrouper(BaseGrouper):
         self._trials_left -= 1
         heads = np.unique(lead[lead >= 0])
         leads = np.union1d(np.setdiff1d(heads, remove), np.asarray(add, dtype=np.int64))
-        try:  # a trial that needs far more than k leads per school is not worth its time
-            return assign_to_leads(problem, leads, k=self.k, max_k=4 * self.k)
+        # On a large unit, a trial that needs far more than k leads per school is not worth
+        # its time; a smaller one may widen to every lead (rules can need far members).
+        max_k = None if problem.n * len(leads) <= _FULL_WIDENING else 4 * self.k
+        try:
+            return assign_to_leads(problem, leads, k=self.k, max_k=max_k)
         except InfeasibleError:
             return None
 
