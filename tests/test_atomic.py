@@ -10,7 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+from geogroup.plan import read_plan
+
 DEMO = "data/demo_county.csv"
+COLUMNS = ["name", "quality", "group_id", "role", "lead_id", "distance_km"]
 OUTPUTS = (
     "plan.csv",
     "plan.json",
@@ -53,6 +56,8 @@ def test_killing_a_run_mid_write_leaves_old_or_new_files(tmp_path):
     assert _propose("ninghe", old_dir).wait() == 0
     assert _propose("shandong", new_dir).wait() == 0
     old, new = _snapshot(old_dir), _snapshot(new_dir)
+    old_gpkg = read_plan(old_dir / "plan.gpkg").schools[COLUMNS]
+    new_gpkg = read_plan(new_dir / "plan.gpkg").schools[COLUMNS]
     start = time.perf_counter()
     assert _propose("shandong", tmp_path / "timing").wait() == 0
     run = time.perf_counter() - start
@@ -70,5 +75,7 @@ def test_killing_a_run_mid_write_leaves_old_or_new_files(tmp_path):
             assert (work / name).read_bytes() in (old[name], new[name]), (fraction, name)
         for name in ("summary.json", "report.xlsx"):
             assert (work / name).stat().st_size > 100
+        schools = read_plan(work / "plan.gpkg").schools[COLUMNS]
+        assert any(schools.equals(whole) for whole in (old_gpkg, new_gpkg)), fraction
         assert {p.name for p in work.iterdir() if not p.name.startswith(".")} == set(OUTPUTS)
     assert kills >= 3  # the test really interrupted runs
