@@ -26,12 +26,12 @@ OUTPUTS = (
     "map.html",
 )
 # summary.json carries timings and report.xlsx its own creation time, so those two are only
-# checked for being complete files, the others byte for byte.
+# checked for being complete files; plan.gpkg is compared by its tables (SQLite may count its
+# write transactions differently from run to run); the others byte for byte.
 EXACT = (
     "plan.csv",
     "plan.json",
     "groups.csv",
-    "plan.gpkg",
     "metrics.json",
     "report.html",
     "map.html",
