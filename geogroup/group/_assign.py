@@ -5,7 +5,8 @@ matching of schools to *slots* (scipy's sparse LAPJV): a lead with room for ``ma
 has ``max`` slots; the slots that the rules require to be filled (the minimum size, one rural
 member under 城乡结对, the weak-school quota) are cheap, the others dear, so the matching fills
 every required slot it can and then minimises distance. Each school only sees the slots of its
-``k`` nearest leads (no dense n × n matrix); ``k`` widens when a required slot stays empty.
+``k`` nearest leads, and a lead with a required slot its ``k`` nearest schools that may fill it
+(no dense n × n matrix); ``k`` widens when a required slot still stays empty.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from geogroup._errors import InfeasibleError
 from geogroup.group._problem import Problem
 from geogroup.locate import nearest
 
-__all__ = ["assign_to_leads", "improve"]
+__all__ = ["assign_to_leads", "broken_groups", "improve"]
 
 _DEAR = 1.0e7  # metres added to an optional slot: any required slot filled is worth more
 
@@ -103,31 +104,39 @@ def assign_to_leads(
 
 def _broken(problem: Problem, lead: NDArray[np.int64], leads: NDArray[np.int64]) -> bool:
     """Whether any group breaks the size, pairing or weak-school rule."""
+    return len(broken_groups(problem, lead, leads)) > 0
+
+
+def broken_groups(
+    problem: Problem, lead: NDArray[np.int64], leads: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """The leads whose group breaks the size, pairing or weak-school rule."""
     policy = problem.policy
     member = (lead >= 0) & (lead != np.arange(problem.n))
-    size = np.bincount(lead[member], minlength=problem.n)[leads]
-    if (size < policy.min_members).any() or (size > policy.max_members).any():
-        return True
+
+    def count(flags: NDArray[np.bool_]) -> NDArray[np.float64]:
+        return np.bincount(lead[member], weights=flags[member].astype(float), minlength=problem.n)[leads]
+
+    size = count(np.ones(problem.n, dtype=bool))
+    bad = (size < policy.min_members) | (size > policy.max_members)
     if policy.pair_urban_rural:
-        rural = np.bincount(
-            lead[member], weights=(~problem.urban[member]).astype(float), minlength=problem.n
-        )
-        if (problem.urban[leads] & (rural[leads] < 1)).any():
-            return True
+        bad |= problem.urban[leads] & (count(~problem.urban) < 1)
     if policy.min_weak_per_group:
-        weak = np.bincount(
-            lead[member], weights=problem.weak[member].astype(float), minlength=problem.n
-        )
-        if (weak[leads] < policy.min_weak_per_group).any():
-            return True
-    return False
+        bad |= count(problem.weak) < policy.min_weak_per_group
+    return leads[bad]
 
 
 def _edges(problem, leads, free, slot_lead, slot_kind, k):
-    """Every (school, slot) pair a school may take among its k nearest leads, with its cost."""
-    idx, dist = _nearest_leads(problem, leads, free, k)
+    """Every (school, slot) pair a school may take, with its cost: the slots of its k nearest
+    leads, and for a lead with a required slot (a rural or weak member, the minimum size) the
+    ``k`` nearest schools that may fill it, so that a far-fetched member needs no widening."""
+    idx, _ = _nearest_leads(problem, leads, free, k)
     row = np.repeat(np.arange(len(free)), idx.shape[1])
-    lead, d = idx.ravel(), dist.ravel()
+    lead = idx.ravel()
+    extra_row, extra_lead = _required_pairs(problem, leads, free, slot_lead, slot_kind, k)
+    pairs = np.unique(np.concatenate([row, extra_row]) * len(leads) + np.concatenate([lead, extra_lead]))
+    row, lead = pairs // len(leads), pairs % len(leads)
+    d = np.hypot(*(problem.xy[free[row]] - problem.xy[leads[lead]]).T)
     near = d <= problem.cap_m()
     row, lead, d = row[near], lead[near], d[near]
     order = np.argsort(slot_lead, kind="stable")
@@ -141,6 +150,29 @@ def _edges(problem, leads, free, slot_lead, slot_kind, k):
     usable = (kind <= 1) | ((kind == 2) & ~problem.urban[free][r]) | ((kind == 3) & problem.weak[free][r])
     cost = np.where(kind == 0, d[pair] + _DEAR, d[pair] + 1.0)
     return r[usable], slot[usable], cost[usable]
+
+
+def _required_pairs(problem, leads, free, slot_lead, slot_kind, k):
+    """(school row, lead index) pairs joining each lead with a required slot to the ``k``
+    nearest free schools that can fill it."""
+    rows, heads = [], []
+    eligible = {
+        1: np.ones(len(free), dtype=bool),
+        2: ~problem.urban[free],
+        3: problem.weak[free],
+    }
+    for kind, ok in eligible.items():
+        needing = np.unique(slot_lead[slot_kind == kind])
+        pool = np.flatnonzero(ok)
+        if len(needing) == 0 or len(pool) == 0:
+            continue
+        idx = nearest(problem.xy[leads[needing]], problem.xy[free[pool]], k=min(k, len(pool)))[0]
+        idx = idx.reshape(len(needing), -1)
+        rows.append(pool[idx].ravel())
+        heads.append(np.repeat(needing, idx.shape[1]))
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(rows).astype(np.int64), np.concatenate(heads).astype(np.int64)
 
 
 def _match(problem, leads, free, slot_lead, slot_kind, k):

@@ -195,6 +195,7 @@ class _Model:
         )
         # A lead's own pair (its y) is always there; locked schools see only their lead.
         rows, leads, dist = rows[keep], leads[keep], dist[keep]
+        rows, leads, dist = self._with_required(k, rows, leads, dist)
         own = np.isin(self.pool, self.active)
         locked = self.active[p.locked_to[self.active] >= 0]
         locked_d = np.hypot(*(p.xy[locked] - p.xy[p.locked_to[locked]]).T) / 1000.0
@@ -207,6 +208,28 @@ class _Model:
         rows, leads, dist = rows[keep], leads[keep], dist[keep]
         pairs = np.unique(np.stack([rows, leads, np.round(dist * 1e6)], axis=1), axis=0)
         return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), pairs[:, 2] / 1e6
+
+    def _with_required(self, k, rows, leads, dist):
+        """Add, for every candidate lead, its ``k`` nearest weak schools (under a weak-school
+        quota) and, for an urban one, its ``k`` nearest rural schools (under 城乡结对): a
+        city full of candidates may have none of them among its schools' nearest."""
+        p, policy = self.p, self.p.policy
+        wanted = []
+        if policy.min_weak_per_group:
+            wanted.append((p.weak[self.active], self.pool))
+        if policy.pair_urban_rural:
+            wanted.append((~p.urban[self.active], self.pool[p.urban[self.pool]]))
+        cap = math.inf if policy.max_distance_km is None else policy.max_distance_km + 1e-9
+        for eligible, heads in wanted:
+            schools = self.active[eligible]
+            if len(schools) == 0 or len(heads) == 0:
+                continue
+            idx, d_km = nearest(p.xy[heads], p.xy[schools], k=min(k, len(schools)))
+            near = d_km.ravel() <= cap
+            rows = np.concatenate([rows, schools[idx.ravel()][near]])
+            leads = np.concatenate([leads, np.repeat(heads, idx.shape[1])[near]])
+            dist = np.concatenate([dist, d_km.ravel()[near]])
+        return rows, leads, dist
 
     def start_values(self, lead: NDArray[np.int64]) -> NDArray[np.float64] | None:
         """Column values of a known grouping (a warm start), or None if it is not in the model."""
@@ -404,6 +427,105 @@ class _Model:
                     1.0,
                     len(pairs),
                 )
+
+
+class Relaxation:
+    """The LP relaxation of the exact model, for the ``fast`` method to round.
+
+    On school grouping the relaxation is nearly integral: its open leads are close to the
+    optimum's, and with the leads fixed its assignment (which, unlike a matching, weighs the
+    balance term) leaves only a few schools split between groups.
+
+    Parameters
+    ----------
+    problem
+        The unit.
+    k
+        Candidate leads each school sees.
+    time_limit
+        Seconds HiGHS may spend on each solve.
+    """
+
+    def __init__(self, problem: Problem, k: int, time_limit: float) -> None:
+        self.model = _Model(problem, k)
+        self.h = _quiet_highs()
+        h = self.h
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", float(time_limit))
+        # Serial dual simplex and a fixed seed: the same input gives the same relaxation.
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("parallel", "off")
+        h.setOptionValue("random_seed", 0)
+        lp = self.model._lp()
+        lp.integrality_ = []
+        h.passModel(lp)
+        self.lower = np.asarray(lp.col_lower_, dtype=float)
+        self.upper = np.asarray(lp.col_upper_, dtype=float)
+        self.x = self._run()
+
+    def _run(self) -> NDArray[np.float64] | None:
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(self.h.getSolution().col_value)[: self.model.n_pairs]
+
+    @property
+    def y(self) -> NDArray[np.float64] | None:
+        """The value of y_j for each candidate lead (``model.pool`` order); None if unsolved."""
+        if self.x is None:
+            return None
+        own = self.model._own_col()
+        return np.where(own >= 0, self.x[np.maximum(own, 0)], 0.0)
+
+    def dive(self, max_rounds: int = 30) -> NDArray[np.int64] | None:
+        """Leads by diving: fix the most open fractional leads open (a quarter of the
+        fractional ones at a time, at least one), re-solve from the last basis, until every
+        y_j is whole; None when a round turns infeasible or ``max_rounds`` run out."""
+        m = self.model
+        own = m._own_col()
+        valid = np.flatnonzero(own >= 0)
+        y = self.y
+        for _ in range(max_rounds):
+            if y is None:
+                return None
+            frac = valid[(y[valid] > 1e-6) & (y[valid] < 1.0 - 1e-6)]
+            if len(frac) == 0:
+                return np.sort(m.pool[valid[y[valid] > 0.5]])
+            ids = m.p.ids[m.pool[frac]].astype(str)
+            order = frac[np.lexsort((ids, -np.round(y[frac], 9)))]
+            fix = order[: max(1, len(frac) // 4)]
+            self.lower[own[fix]] = 1.0
+            cols = own[fix].astype(np.int32)
+            self.h.changeColsBounds(len(cols), cols, self.lower[cols], self.upper[cols])
+            self.x = self._run()
+            y = self.y
+        return None
+
+    def assignment(
+        self, leads: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.bool_]] | None:
+        """The relaxation re-solved with exactly ``leads`` open: each school's lead (the one
+        with the largest share of it) and whether it is split between groups; None if
+        infeasible."""
+        m = self.model
+        open_pair = np.isin(m.pair_j, leads)
+        lower, upper = self.lower.copy(), self.upper.copy()
+        upper[: m.n_pairs][~open_pair] = 0.0
+        own = np.flatnonzero(m.pair_i == m.pair_j)
+        lower[own[np.isin(m.pair_j[own], leads)]] = 1.0
+        cols = np.arange(len(lower), dtype=np.int32)
+        self.h.changeColsBounds(len(cols), cols, lower, upper)
+        x = self._run()
+        if x is None:
+            return None
+        # Largest share first, ties by lead position: the same input gives the same rounding.
+        order = np.lexsort((m.pair_j, -x, m.pair_i))
+        first = np.r_[True, m.pair_i[order][1:] != m.pair_i[order][:-1]]
+        lead = np.full(m.p.n, -1, dtype=np.int64)
+        lead[m.pair_i[order][first]] = m.pair_j[order][first]
+        split = np.zeros(m.p.n, dtype=bool)
+        split[m.pair_i[(x > 1e-6) & (x < 1.0 - 1e-6)]] = True
+        return lead, split
 
 
 class _Rows:

@@ -1,13 +1,24 @@
 """``fast``: a heuristic for large inputs on the same objective as ``exact``.
 
-1. Leads: the policy's fixed leads, else as many groups as the rules allow, each lead the
-   candidate nearest a k-means centre of the schools.
-2. A capacity-respecting start: every school matched to a slot of one of its k nearest
-   leads (sparse minimum-weight matching), filling the slots the rules require first.
+1. A start rounded from the LP relaxation of the exact model (HiGHS's dual simplex), each
+   school seeing its ``lp_k`` nearest candidate leads: on school grouping the relaxation is
+   nearly integral. Leads: the candidates the relaxation opens most (as many as the sum of
+   its lead variables, and those at least half open), and the leads found by diving (fixing
+   the most open fractional leads, re-solving). For each lead set the relaxation is solved
+   again with those leads fixed: its assignment weighs balance as well as distance; the few
+   schools it splits between groups are placed by a matching where a rule needs them.
+2. Without the relaxation (fixed leads, or a unit above ``lp_max_pairs`` school × lead
+   pairs): as many groups as the rules allow, each lead the candidate nearest a k-means
+   centre; a capacity-respecting matching of schools to slots of their k nearest leads;
+   groups closed and leads swapped while the matching's objective drops.
 3. Local search on the objective: moves and swaps between neighbouring groups that keep
-   every rule, in a seeded random order, until no move helps.
+   every rule, in a seeded random order, until no move helps; the best start is kept.
 4. Re-centring: where a group holds a candidate nearer its members than its lead, that
-   candidate leads instead, and 2–3 run again; kept only when the objective improves.
+   candidate leads instead, and the groups are redone and searched again; kept only when the
+   objective improves.
+
+Apart from the time limit, which cuts a step short, no step looks at a clock: the same input
+and seed give the same plan on any machine.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geogroup._errors import InfeasibleError
-from geogroup.group._assign import assign_to_leads, improve
+from geogroup.group._assign import assign_to_leads, broken_groups, improve
 from geogroup.group._base import BaseGrouper, solution_from
 from geogroup.group._leads import _far_enough, spread_leads, target_group_count
 from geogroup.group._problem import Problem, Solution, evaluate
@@ -33,7 +44,7 @@ _FULL_WIDENING = 250_000  # school × lead pairs up to which a lead trial may se
 
 
 class FastGrouper(BaseGrouper):
-    """Heuristic grouping for large inputs: matching start, local search, re-centring.
+    """Heuristic grouping for large inputs: LP-rounded start, local search, re-centring.
 
     Parameters
     ----------
@@ -65,6 +76,13 @@ class FastGrouper(BaseGrouper):
     lead_trials
         Most matchings spent per unit on closing and swapping leads: a count, not a time,
         so that the same seed gives the same plan on any machine.
+    lp_k
+        Candidate leads each school sees in the LP relaxation (0 skips the relaxation).
+    lp_max_pairs
+        Largest number of school × lead pairs for which the relaxation is solved; a larger
+        unit starts from k-means (split such inputs with ``by=``).
+    dive
+        Also round the relaxation by diving (a few more LP solves, often better leads).
 
     Examples
     --------
@@ -92,6 +110,9 @@ class FastGrouper(BaseGrouper):
         close_trials: int = 6,
         swap_trials: int = 12,
         lead_trials: int = 40,
+        lp_k: int = 24,
+        lp_max_pairs: int = 150_000,
+        dive: bool = True,
     ) -> None:
         super().__init__(
             policy=policy,
@@ -108,30 +129,44 @@ class FastGrouper(BaseGrouper):
         self.close_trials = close_trials
         self.swap_trials = swap_trials
         self.lead_trials = lead_trials
+        self.lp_k = lp_k
+        self.lp_max_pairs = lp_max_pairs
+        self.dive = dive
 
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
         start = time.perf_counter()
         self._trials_left = self.lead_trials
-        leads, lead = self._first_grouping(problem, rng, start)
-        lead, closed = self._close_leads(problem, leads, lead, start)
-        lead, swapped = self._swap_leads(problem, lead, start)
-        best = self._improve(problem, lead, rng, start)
-        best_obj = evaluate(problem, best)["objective"]
+        self._relaxed = None
+        closed = swapped = 0
+        starts = self._relaxed_starts(problem)
+        start_kind = "relaxation" if starts else "k-means"
+        if not starts:
+            leads, lead = self._first_grouping(problem, rng, start)
+            lead, closed = self._close_leads(problem, leads, lead, start)
+            lead, swapped = self._swap_leads(problem, lead, start)
+            starts = [lead]
+        best, best_obj = None, np.inf
+        for lead in starts:
+            trial = self._improve(problem, lead, rng, start)
+            trial_obj = evaluate(problem, trial)["objective"]
+            if trial_obj < best_obj - 1e-12:
+                best, best_obj = trial, trial_obj
         for _ in range(self.recentre_rounds if problem.policy.lead_rule[0] != "ids" else 0):
             moved_leads = _recentred(problem, best)
             if moved_leads is None or time.perf_counter() - start > self.time_limit:
                 break
-            try:
-                trial = self._improve(problem, assign_to_leads(problem, moved_leads, k=self.k), rng, start)
-            except InfeasibleError:
+            trial = self._regroup(problem, moved_leads)
+            if trial is None:
                 break
+            trial = self._improve(problem, trial, rng, start)
             trial_obj = evaluate(problem, trial)["objective"]
             if trial_obj >= best_obj - 1e-12:
                 break
             best, best_obj = trial, trial_obj
         n_groups = len(np.unique(best[best >= 0]))
         return solution_from(
-            problem, best, "heuristic", n_groups=n_groups, closed=closed, swapped=swapped
+            problem, best, "heuristic", n_groups=n_groups, start=start_kind, closed=closed,
+            swapped=swapped,
         )
 
     def _swap_leads(self, problem, lead, start):
@@ -227,9 +262,102 @@ class FastGrouper(BaseGrouper):
                     raise
                 g -= 1
 
+    def _regroup(self, problem, leads) -> NDArray[np.int64] | None:
+        """Every school placed under new leads: by the relaxation when there is one (it
+        weighs balance), else by a matching; None when the rules cannot be met."""
+        if self._relaxed is not None:
+            rounded = self._relaxed.assignment(leads)
+            if rounded is not None:
+                return _repaired(problem, leads, *rounded, k=self.k)
+        try:
+            return assign_to_leads(problem, leads, k=self.k)
+        except InfeasibleError:
+            return None
+
+    def _relaxed_starts(self, problem) -> list[NDArray[np.int64]]:
+        """Groupings rounded from the LP relaxation of the exact model (each school seeing
+        its ``lp_k`` nearest candidates): leads by LP value (as many as the relaxation's sum,
+        and those at least half open) and by diving; each with the relaxation's assignment
+        for those leads, the few split schools matched. Empty when skipped or failed."""
+        pool = problem.leads_pool
+        k = min(self.lp_k, len(pool))
+        if problem.policy.lead_rule[0] == "ids" or k == 0 or problem.n * k > self.lp_max_pairs:
+            return []
+        from geogroup.group._exact import Relaxation
+
+        try:
+            relaxed = Relaxation(problem, k, time_limit=self.time_limit)
+        except InfeasibleError:
+            return []
+        self._relaxed = relaxed
+        y = relaxed.y
+        if y is None:
+            return []
+        lo, hi = problem.n_groups_range
+        ranked = _ranked_by_lp(problem, relaxed.model.pool, y)
+        counts = {int(np.clip(g, lo, hi)) for g in (round(float(y.sum())), int((y >= 0.5).sum()))}
+        options = [_first_spaced(problem, ranked, g) for g in sorted(counts)]
+        if self.dive:
+            dived = relaxed.dive()
+            if dived is not None and not any(np.array_equal(dived, o) for o in options):
+                options.append(dived)
+        starts = []
+        for leads in options:
+            rounded = relaxed.assignment(leads) if lo <= len(leads) <= hi else None
+            if rounded is not None:
+                start = _repaired(problem, leads, *rounded, k=self.k)
+                if start is not None:
+                    starts.append(start)
+        return starts
+
     def _improve(self, problem, lead, rng, start) -> NDArray[np.int64]:
         budget = max(0.1, self.time_limit - (time.perf_counter() - start))
         return improve(problem, lead, rng=rng, time_limit=budget, k=self.k)
+
+
+def _repaired(
+    problem: Problem,
+    leads: NDArray[np.int64],
+    lead: NDArray[np.int64],
+    split: NDArray[np.bool_],
+    *,
+    k: int,
+) -> NDArray[np.int64] | None:
+    """A rounded relaxation made to keep every rule: the split schools of the groups that
+    break one are matched again (or, failing that, every split school); the better of the
+    two when both work; None when neither does."""
+    out = []
+    bad = np.isin(lead, broken_groups(problem, lead, leads)) & (lead != np.arange(problem.n))
+    for free in (split & bad, split):
+        if out and not free.any():
+            continue
+        base = lead.copy()
+        base[free & (lead != np.arange(problem.n))] = -1
+        try:
+            out.append(assign_to_leads(problem, leads, k=k, lead_of=base))
+        except InfeasibleError:
+            continue
+    if not out:
+        return None
+    return min(out, key=lambda a: evaluate(problem, a)["objective"])
+
+
+def _ranked_by_lp(problem: Problem, pool: NDArray[np.int64], y: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Candidates by their LP value (fixed leads first), ties by quality then id."""
+    ids = problem.ids[pool].astype(str)
+    order = np.lexsort((ids, -problem.quality[pool], -np.round(y, 6), ~problem.must_lead[pool]))
+    return pool[order]
+
+
+def _first_spaced(problem: Problem, ranked: NDArray[np.int64], g: int) -> NDArray[np.int64]:
+    """The first ``g`` of ``ranked`` that keep the minimum spacing between leads."""
+    chosen: list[int] = []
+    for p in ranked:
+        if len(chosen) >= g:
+            break
+        if problem.must_lead[p] or _far_enough(problem, int(p), chosen):
+            chosen.append(int(p))
+    return np.sort(np.asarray(chosen, dtype=np.int64))
 
 
 def _closing_order(problem: Problem, lead: NDArray[np.int64], heads: NDArray[np.int64]) -> list[int]:
