@@ -188,3 +188,22 @@ def test_a_configured_method_object_brings_its_own_policy():
     assert plan.policy == TOY_POLICY
     with pytest.raises(GeogroupError, match="policy: name a preset"):
         propose(toy_schools())
+
+
+def test_violations_name_a_lead_that_may_not_lead_and_leads_too_close():
+    # Toy schools: A (90) and D (85) are the top third; the West trio A B C sits ~1 km
+    # apart, the East trio D E F likewise, the trios far from each other.
+    problem = prepare_problem(toy_schools(), Policy(members=(2, 2), leads="top:0.34"))
+    pos = {sid: i for i, sid in enumerate(problem.ids)}
+    lead = np.array([pos[x] for x in "BBBDDD"])  # B (quality 60) leads the West group
+    found = violations(problem, lead)
+    assert found == ["B leads a group but may not lead (policy 'leads' = 'top:0.34')"]
+    spaced = prepare_problem(
+        toy_schools(), Policy(members=(0, 4), leads="top:0.5", min_lead_spacing_km=1.5)
+    )
+    far_apart = np.array([pos[x] for x in "AAADDD"])  # A and D: trios far apart
+    assert violations(spaced, far_apart) == []
+    near = np.array([pos[x] for x in "AAADFF"])  # F leads ~1 km north of D (< 1.5 km)
+    assert violations(spaced, near) == [
+        "leads D and F are closer than min_lead_spacing_km"
+    ]

@@ -378,4 +378,18 @@ def violations(problem: Problem, lead: NDArray[np.int64]) -> list[str]:
         out.append("a fixed lead does not lead")
     if policy.n_groups is not None and len(heads) != policy.n_groups:
         out.append(f"{len(heads)} groups, policy asks for {policy.n_groups}")
+    out += [
+        f"{p.ids[h]} leads a group but may not lead (policy 'leads' = {policy.leads!r})"
+        for h in heads
+        if not (p.may_lead[h] or p.must_lead[h])
+    ]
+    spacing = policy.min_lead_spacing_km
+    if spacing > 0 and len(heads) > 1:
+        idx, d_km = nearest(p.xy[heads], k=1)
+        close = d_km.ravel() < spacing - 1e-9
+        out += [
+            f"leads {p.ids[heads[a]]} and {p.ids[heads[b]]} are closer than min_lead_spacing_km"
+            for a, b in zip(np.flatnonzero(close), idx.ravel()[close], strict=True)
+            if a < b
+        ]
     return out
