@@ -215,21 +215,34 @@ def _raise_unfilled(problem, leads, slot_lead, slot_kind, filled) -> None:
 
 
 class _State:
-    """Per-group counts that local search keeps up to date."""
+    """Per-group counts that local search keeps up to date, as Python lists: the search
+    reads and writes single items, which lists do several times faster than arrays."""
 
     def __init__(self, problem: Problem, lead: NDArray[np.int64]):
         self.p = problem
-        self.lead = lead.copy()
         n = problem.n
-        self.size = np.bincount(lead[lead >= 0], minlength=n) - (lead == np.arange(n))
-        self.zsum = np.bincount(lead[lead >= 0], weights=problem.z[lead >= 0], minlength=n)
         member = (lead >= 0) & (lead != np.arange(n))
+        self.lead = lead.tolist()
+        self.size = (np.bincount(lead[lead >= 0], minlength=n) - (lead == np.arange(n))).tolist()
+        self.zsum = np.bincount(lead[lead >= 0], weights=problem.z[lead >= 0], minlength=n).tolist()
         self.rural = np.bincount(
             lead[member], weights=(~problem.urban[member]).astype(float), minlength=n
-        )
+        ).tolist()
         self.weak = np.bincount(
             lead[member], weights=problem.weak[member].astype(float), minlength=n
-        )
+        ).tolist()
+        self.x = problem.xy[:, 0].tolist()
+        self.y = problem.xy[:, 1].tolist()
+        self.z = problem.z.tolist()
+        self.is_urban = problem.urban.tolist()
+        self.is_weak = problem.weak.tolist()
+        self.prev = None if problem.previous_lead is None else problem.previous_lead.tolist()
+        self.move_m = problem.policy.move_cost * 1000.0
+        self.w_m = problem.policy.balance_weight * 1000.0
+        self.cap = problem.cap_m()
+        policy = problem.policy
+        self.min_members, self.max_members = policy.min_members, policy.max_members
+        self.pairing, self.min_weak = policy.pair_urban_rural, policy.min_weak_per_group
 
 
 def improve(
@@ -244,85 +257,72 @@ def improve(
     start = time.perf_counter()
     state = _State(problem, lead)
     movable = np.flatnonzero(
-        problem.active
-        & (state.lead >= 0)
-        & (state.lead != np.arange(problem.n))
-        & (problem.locked_to < 0)
+        problem.active & (lead >= 0) & (lead != np.arange(problem.n)) & (problem.locked_to < 0)
     )
     if len(movable) == 0:
-        return state.lead
-    leads = np.unique(state.lead[state.lead >= 0])
+        return lead.copy()
+    leads = np.unique(lead[lead >= 0])
     cand_idx, cand_d = _nearest_leads(problem, leads, movable, k)
-    cand = leads[cand_idx]
+    cand, cand_d = leads[cand_idx].tolist(), cand_d.tolist()
     nbr_k = min(10, len(movable) - 1)
-    nbr = (
-        nearest(problem.xy[movable], k=nbr_k)[0]
-        if nbr_k > 0
-        else np.zeros((len(movable), 0), dtype=np.int64)
-    )
+    nbr = movable[nearest(problem.xy[movable], k=nbr_k)[0]].tolist() if nbr_k > 0 else None
+    schools = movable.tolist()
     for _ in range(50):
         improved = False
-        for r in rng.permutation(len(movable)):
-            improved |= _try_move(state, movable[r], cand[r], cand_d[r])
-            if nbr_k:
-                improved |= _try_swap(state, movable[r], movable[nbr[r]])
+        for r in rng.permutation(len(movable)).tolist():
+            improved |= _try_move(state, schools[r], cand[r], cand_d[r])
+            if nbr is not None:
+                improved |= _try_swap(state, schools[r], nbr[r])
         if not improved or time.perf_counter() - start > time_limit:
             break
-    return state.lead
+    return np.asarray(state.lead, dtype=np.int64)
 
 
-def _dist(p: Problem, i: int, j: int) -> float:
-    dx, dy = p.xy[i] - p.xy[j]
-    return math.hypot(dx, dy)
+def _dist(state: _State, i: int, j: int) -> float:
+    return math.hypot(state.x[i] - state.x[j], state.y[i] - state.y[j])
 
 
-def _move_cost(p: Problem, i: int, lead: int) -> float:
-    if p.previous_lead is None:
+def _move_cost(state: _State, i: int, lead: int) -> float:
+    if state.prev is None:
         return 0.0
-    prev = p.previous_lead[i]
-    return p.policy.move_cost * 1000.0 if prev >= 0 and prev != lead else 0.0
+    prev = state.prev[i]
+    return state.move_m if prev >= 0 and prev != lead else 0.0
 
 
 def _can_leave(state: _State, i: int, a: int, incoming: int = -1) -> bool:
-    p = state.p
-    policy = p.policy
-    rural_in = incoming >= 0 and not p.urban[incoming]
-    weak_in = incoming >= 0 and bool(p.weak[incoming])
-    if incoming < 0 and state.size[a] - 1 < policy.min_members:
+    if incoming < 0 and state.size[a] - 1 < state.min_members:
         return False
-    if (
-        policy.pair_urban_rural
-        and p.urban[a]
-        and not p.urban[i]
-        and state.rural[a] - 1 + rural_in < 1
-    ):
-        return False
-    return not (p.weak[i] and state.weak[a] - 1 + weak_in < policy.min_weak_per_group)
+    if state.pairing and state.is_urban[a] and not state.is_urban[i]:
+        rural_in = incoming >= 0 and not state.is_urban[incoming]
+        if state.rural[a] - 1 + rural_in < 1:
+            return False
+    if state.is_weak[i]:
+        weak_in = incoming >= 0 and state.is_weak[incoming]
+        return state.weak[a] - 1 + weak_in >= state.min_weak
+    return True
 
 
 def _balance_delta(state: _State, a: int, b: int, za: float, zb: float) -> float:
     """Change of w·(|S_a| + |S_b|) when a gains za and b gains zb (in metres-equivalent)."""
     s = state.zsum
     delta = abs(s[a] + za) - abs(s[a]) + abs(s[b] + zb) - abs(s[b])
-    return state.p.policy.balance_weight * 1000.0 * delta
+    return state.w_m * delta
 
 
-def _try_move(state: _State, i: int, cand: NDArray[np.int64], cand_d: NDArray[np.float64]) -> bool:
-    p = state.p
+def _try_move(state: _State, i: int, cand: list[int], cand_d: list[float]) -> bool:
     a = state.lead[i]
     if not _can_leave(state, i, a):
         return False
-    d_now = _dist(p, i, a)
-    cap = p.cap_m()
-    z = p.z[i]
+    d_now = _dist(state, i, a)
+    z = state.z[i]
     for b, d in zip(cand, cand_d, strict=True):
-        if b == a or d > cap or state.size[b] + 1 > p.policy.max_members:
+        if b == a or d > state.cap or state.size[b] + 1 > state.max_members:
             continue
         gain = (
             d_now
-            + _move_cost(p, i, a)
+            + _move_cost(state, i, a)
             - d
-            - _move_cost(p, i, b)
+            - _move_cost(state, i, b)
             - _balance_delta(state, a, b, -z, z)
         )
         if gain > 1e-6:
@@ -332,35 +332,35 @@ def _try_move(state: _State, i: int, cand: NDArray[np.int64], cand_d: NDArray[np
 
 
 def _apply_move(state: _State, i: int, a: int, b: int) -> None:
-    p = state.p
     state.lead[i] = b
     state.size[a] -= 1
     state.size[b] += 1
-    state.zsum[a] -= p.z[i]
-    state.zsum[b] += p.z[i]
-    rural, weak = float(not p.urban[i]), float(p.weak[i])
+    state.zsum[a] -= state.z[i]
+    state.zsum[b] += state.z[i]
+    rural, weak = float(not state.is_urban[i]), float(state.is_weak[i])
     state.rural[a] -= rural
     state.rural[b] += rural
     state.weak[a] -= weak
     state.weak[b] += weak
 
 
-def _try_swap(state: _State, i: int, others: NDArray[np.int64]) -> bool:
-    p = state.p
+def _try_swap(state: _State, i: int, others: list[int]) -> bool:
     a = state.lead[i]
-    cap = p.cap_m()
+    cap = state.cap
     for j in others:
         b = state.lead[j]
         if b == a or b < 0:
             continue
-        d_ib, d_ja = _dist(p, i, b), _dist(p, j, a)
+        d_ib, d_ja = _dist(state, i, b), _dist(state, j, a)
         if d_ib > cap or d_ja > cap:
             continue
         if not (_can_leave(state, i, a, incoming=j) and _can_leave(state, j, b, incoming=i)):
             continue
-        before = _dist(p, i, a) + _dist(p, j, b) + _move_cost(p, i, a) + _move_cost(p, j, b)
-        after = d_ib + d_ja + _move_cost(p, i, b) + _move_cost(p, j, a)
-        dz = p.z[j] - p.z[i]
+        before = (
+            _dist(state, i, a) + _dist(state, j, b) + _move_cost(state, i, a) + _move_cost(state, j, b)
+        )
+        after = d_ib + d_ja + _move_cost(state, i, b) + _move_cost(state, j, a)
+        dz = state.z[j] - state.z[i]
         gain = before - after - _balance_delta(state, a, b, dz, -dz)
         if gain > 1e-6:
             _apply_move(state, i, a, b)
