@@ -6,7 +6,9 @@
    its lead variables, and those at least half open), and the leads found by diving (fixing
    the most open fractional leads, re-solving). For each lead set the relaxation is solved
    again with those leads fixed: its assignment weighs balance as well as distance; the few
-   schools it splits between groups are placed by a matching where a rule needs them.
+   schools it splits between groups are placed by a matching where a rule needs them. After
+   the local search (3), a few trials close or swap leads, each regrouped the same way (the
+   relaxation's lead count can be off when it splits schools to balance groups).
 2. Without the relaxation (fixed leads, or a unit above ``lp_max_pairs`` school × lead
    pairs): as many groups as the rules allow, each lead the candidate nearest a k-means
    centre; a capacity-respecting matching of schools to slots of their k nearest leads;
@@ -23,6 +25,7 @@ and seed give the same plan on any machine.
 
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
@@ -83,6 +86,9 @@ class FastGrouper(BaseGrouper):
         unit starts from k-means (split such inputs with ``by=``).
     dive
         Also round the relaxation by diving (a few more LP solves, often better leads).
+    polish_trials
+        After the relaxation's start, most trials of closing or swapping a lead, each
+        regrouped by the relaxation (0 to skip).
 
     Examples
     --------
@@ -113,6 +119,7 @@ class FastGrouper(BaseGrouper):
         lp_k: int = 24,
         lp_max_pairs: int = 150_000,
         dive: bool = True,
+        polish_trials: int = 10,
     ) -> None:
         super().__init__(
             policy=policy,
@@ -132,8 +139,14 @@ class FastGrouper(BaseGrouper):
         self.lp_k = lp_k
         self.lp_max_pairs = lp_max_pairs
         self.dive = dive
+        self.polish_trials = polish_trials
 
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
+        # The search keeps per-unit state (trials left, the relaxation) on the instance: a
+        # copy per unit keeps units that share this object (Dask threads) apart.
+        return copy.copy(self)._search(problem, rng)
+
+    def _search(self, problem: Problem, rng: np.random.Generator) -> Solution:
         start = time.perf_counter()
         self._trials_left = self.lead_trials
         self._relaxed = None
@@ -151,6 +164,18 @@ class FastGrouper(BaseGrouper):
             trial_obj = evaluate(problem, trial)["objective"]
             if trial_obj < best_obj - 1e-12:
                 best, best_obj = trial, trial_obj
+        if start_kind == "relaxation" and self.polish_trials:
+            # The relaxation's lead count can be off when it splits schools to balance
+            # groups: close and swap leads, each trial regrouped by the relaxation.
+            self._trials_left = self.polish_trials
+            heads = np.unique(best[best >= 0])
+            lead, closed = self._close_leads(problem, heads, best, start)
+            lead, swapped = self._swap_leads(problem, lead, start)
+            if closed or swapped:
+                trial = self._improve(problem, lead, rng, start)
+                trial_obj = evaluate(problem, trial)["objective"]
+                if trial_obj < best_obj - 1e-12:
+                    best, best_obj = trial, trial_obj
         for _ in range(self.recentre_rounds if problem.policy.lead_rule[0] != "ids" else 0):
             moved_leads = _recentred(problem, best)
             if moved_leads is None or time.perf_counter() - start > self.time_limit:
@@ -241,6 +266,8 @@ class FastGrouper(BaseGrouper):
         self._trials_left -= 1
         heads = np.unique(lead[lead >= 0])
         leads = np.union1d(np.setdiff1d(heads, remove), np.asarray(add, dtype=np.int64))
+        if self._relaxed is not None:
+            return self._regroup(problem, leads)
         # On a large unit, a trial that needs far more than k leads per school is not worth
         # its time; a smaller one may widen to every lead (rules can need far members).
         max_k = None if problem.n * len(leads) <= _FULL_WIDENING else 4 * self.k
