@@ -301,6 +301,23 @@ class FastGrouper(BaseGrouper):
         except InfeasibleError:
             return None
 
+    def _relaxation(self, problem, k: int):
+        """The solved relaxation on each school's ``k`` nearest candidates; a sparse model can
+        be infeasible where the full one is not (a far-flung unit), so once more with twice
+        the candidates if that stays within ``lp_max_pairs``. None when neither solves."""
+        from geogroup.group._exact import Relaxation
+
+        for kk in (k, 2 * k):
+            if kk > len(problem.leads_pool) or problem.n * kk > self.lp_max_pairs:
+                break
+            try:
+                relaxed = Relaxation(problem, kk, time_limit=self.time_limit)
+            except InfeasibleError:
+                continue
+            if relaxed.y is not None:
+                return relaxed
+        return None
+
     def _relaxed_starts(self, problem) -> list[NDArray[np.int64]]:
         """Groupings rounded from the LP relaxation of the exact model (each school seeing
         its ``lp_k`` nearest candidates): leads by LP value (as many as the relaxation's sum,
@@ -310,16 +327,10 @@ class FastGrouper(BaseGrouper):
         k = min(self.lp_k, len(pool))
         if problem.policy.lead_rule[0] == "ids" or k == 0 or problem.n * k > self.lp_max_pairs:
             return []
-        from geogroup.group._exact import Relaxation
-
-        try:
-            relaxed = Relaxation(problem, k, time_limit=self.time_limit)
-        except InfeasibleError:
+        relaxed = self._relaxation(problem, k)
+        if relaxed is None:
             return []
-        self._relaxed = relaxed
         y = relaxed.y
-        if y is None:
-            return []
         lo, hi = problem.n_groups_range
         ranked = _ranked_by_lp(problem, relaxed.model.pool, y)
         counts = {int(np.clip(g, lo, hi)) for g in (round(float(y.sum())), int((y >= 0.5).sum()))}
@@ -335,6 +346,8 @@ class FastGrouper(BaseGrouper):
                 start = _repaired(problem, leads, *rounded, k=self.k)
                 if start is not None:
                     starts.append(start)
+        if starts:
+            self._relaxed = relaxed
         return starts
 
     def _improve(self, problem, lead, rng, start) -> NDArray[np.int64]:
