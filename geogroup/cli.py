@@ -1,7 +1,26 @@
 """The ``geogroup`` command: parses arguments, calls the public API, writes files.
 
-No logic of its own. A :class:`~geogroup.GeogroupError` prints ``Error: …`` and exits 1
-without a traceback (``--debug`` shows it); bad usage exits 2 (click's convention).
+No logic of its own. Exit status:
+
+0
+    Done.
+1
+    A user error: a :class:`~geogroup.GeogroupError` (input, policy, infeasible) or a file
+    that cannot be read or written (:class:`OSError`). Prints ``Error: …`` on standard
+    error, without a traceback.
+2
+    Bad usage (click's convention): a missing or malformed option, or options that conflict
+    (``--scheduler`` with ``--backend`` other than ``dask``). Prints click's usage message.
+3
+    An internal error: anything else is a bug in geogroup. Prints ``Internal error: …``
+    with a request to report it, and no traceback.
+
+``--debug`` (before the command: ``geogroup --debug propose …``) lets an error of status
+1 or 3 propagate instead, so that Python prints its full traceback (and exits 1).
+
+``propose`` writes into ``--out`` only: the file names come from the policy's ``[output]``
+table (default ``plan.*``, ``report.*``, ``map.html``), and a name that would lead outside
+``--out`` is an error of status 1 before anything is written.
 """
 
 from __future__ import annotations
@@ -10,33 +29,65 @@ import functools
 import sys
 import warnings
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from geogroup._errors import GeogroupError
+from geogroup.group._base import BACKENDS
 
-__all__ = ["main"]
+__all__ = ["EXIT_INTERNAL_ERROR", "EXIT_USAGE", "EXIT_USER_ERROR", "main"]
+
+EXIT_USER_ERROR = 1
+EXIT_USAGE = 2  # click's own
+EXIT_INTERNAL_ERROR = 3
+
+_CLICK_EXITS = (click.ClickException, click.exceptions.Exit, click.exceptions.Abort)
 
 
 def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a GeogroupError into ``Error: …`` and exit status 1."""
+    """Turn a user error into ``Error: …`` (status 1) and a bug into a short request to report
+    it (status 3); ``--debug`` lets either propagate with its traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except GeogroupError as exc:
-            if click.get_current_context().find_root().params.get("debug"):
+        except _CLICK_EXITS:
+            raise
+        except (GeogroupError, OSError) as exc:
+            if _debugging():
                 raise
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
+            _fail(f"Error: {exc}", EXIT_USER_ERROR)
+        except Exception as exc:
+            if _debugging():
+                raise
+            _fail(
+                f"Internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in geogroup, not a problem with your input: please report it "
+                "with the command you ran. Rerun with --debug for the traceback.",
+                EXIT_INTERNAL_ERROR,
+            )
 
     return wrapper
 
 
-@click.group()
+def _debugging() -> bool:
+    return bool(click.get_current_context().find_root().params.get("debug"))
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(status)
+
+
+_EXIT_STATUS = """\b
+Exit status: 0 done; 1 an error in the input, the policy or a file ("Error: ..."); 2 bad
+usage; 3 an internal error (a bug: please report it; --debug shows the traceback).
+"""
+
+
+@click.group(epilog=_EXIT_STATUS)
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
 @click.version_option(package_name="geogroup")
 def main(debug: bool) -> None:
@@ -138,13 +189,27 @@ def check(schools: str, **opts: Any) -> None:
               help="With --by: stop at a unit the policy cannot group, or list its schools as unassigned.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the report.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output folder; the policy's [output] table may rename the files in it.")
+@click.option("--jobs", "n_jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Processes (or local Dask workers) for independent units "
+                   "(default: every core from 2,000 schools up).")
+@click.option("--backend", type=click.Choice(BACKENDS), default=None,
+              help="Where the units run: this process, a process pool on this machine "
+                   "(the default), or a Dask cluster.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="A running Dask scheduler (tcp://host:8786); implies --backend dask.")
+@click.option("--progress/--no-progress", default=None,
+              help="A progress bar over the units on stderr (default: only on a terminal).")
 @read_options
 @_user_errors
 def propose(schools: str, policy_name: str, method: str | None, by: str | None, seed: int,
             time_limit: float, previous: str | None, on_infeasible: str, lang: str, out_dir: str,
-            **opts: Any) -> None:
-    """Propose 1+X groups for SCHOOLS under a policy; write the plan and its report to --out."""
+            n_jobs: int | None, backend: str | None, scheduler: str | None,
+            progress: bool | None, **opts: Any) -> None:
+    """Propose 1+X groups for SCHOOLS under a policy; write the plan, its report and its map
+    to --out."""
+    from geogroup._paths import move_outputs, output_paths, staging_folder
     from geogroup.group import METHODS, get_method
     from geogroup.group import propose as propose_groups
     from geogroup.maps import save_map
@@ -155,22 +220,43 @@ def propose(schools: str, policy_name: str, method: str | None, by: str | None, 
     if method is not None and method not in METHODS:
         raise click.BadParameter(f"{method!r} is not one of {', '.join(sorted(METHODS))}",
                                  param_hint="--method")
+    running = _running_params(n_jobs, backend, scheduler, progress)
     policy = get_policy(policy_name)
+    paths = output_paths(out_dir, policy.output)  # before the run: a bad name costs nothing
     table, report = read_from_options(schools, opts)
     grouper = get_method(method or policy.method, policy=policy, random_state=seed,
-                         time_limit=time_limit, on_infeasible=on_infeasible)
+                         time_limit=time_limit, on_infeasible=on_infeasible, **running)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         plan = propose_groups(table, policy, method=grouper, by=by, rejected=report.rejected,
                               previous=read_plan(previous) if previous else None)
     for warning in caught:
         click.echo(f"Warning: {warning.message}", err=True)
-    paths = plan.write(out_dir)
-    paths.update(write_report(plan, out_dir, lang=lang))
-    paths["map"] = save_map(plan, Path(out_dir) / "map.html", lang=lang)
+    # Plan.write and write_report choose their own file names: write them aside, then
+    # move each file to the name the policy gives it.
+    with staging_folder(out_dir) as stage:
+        plan.write(stage)
+        write_report(plan, stage, lang=lang)
+        written = move_outputs(stage, paths)
+    written.append(save_map(plan, paths["map.html"], lang=lang))
     click.echo(_plan_line(plan.summary()))
-    for path in paths.values():
+    for path in written:
         click.echo(f"  wrote {path}")
+
+
+def _running_params(n_jobs: int | None, backend: str | None, scheduler: str | None,
+                    progress: bool | None) -> dict[str, Any]:
+    """The method parameters of where and how the units run, for the options given only (the
+    others keep the method's defaults)."""
+    if scheduler is not None and backend not in (None, "dask"):
+        raise click.UsageError(
+            f"--scheduler {scheduler} is a Dask scheduler address but --backend is {backend}; "
+            "use --backend dask (or leave --backend out), or drop --scheduler"
+        )
+    if scheduler is not None:
+        backend = "dask"
+    given = {"n_jobs": n_jobs, "backend": backend, "scheduler": scheduler, "progress": progress}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _plan_line(summary: dict[str, Any]) -> str:

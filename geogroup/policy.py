@@ -16,6 +16,11 @@ The TOML form::
     leads = "top:0.2"         # or "column:lead_candidate", or a list of school ids
     levels = "same"           # or "mixed"
     balance_weight = 1.0      # balance against distance in the objective
+
+    [output]                  # optional: file names inside the output folder
+    plan = "plan"             # stem of plan.csv, plan.json, plan.gpkg
+    report = "report"         # stem of report.html, report.xlsx
+    map = "map.html"
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from geogroup._errors import PolicyError
+from geogroup._paths import output_problems
 
 __all__ = ["PRESETS", "Policy", "get_policy", "policy_from_dict", "read_policy"]
 
@@ -43,7 +49,7 @@ class Policy:
     Parameters
     ----------
     name
-        Short name, used in file names and reports.
+        Short name, shown in reports and maps (never part of a file name: see ``output``).
     members
         ``(min, max)`` member schools per group, the lead not counted (the X of 1+X).
     n_groups
@@ -73,6 +79,12 @@ class Policy:
         reason instead of raising :class:`~geogroup.InfeasibleError`.
     method
         The grouping method the policy document implies, used when none is asked for.
+    output
+        File names inside the output folder, by key: ``plan`` and ``report`` (stems) and
+        ``map`` (an ``.html`` name); the ``[output]`` table of the TOML form. Missing keys
+        keep the defaults ``plan``, ``report`` and ``map.html``. A name that could lead
+        outside the folder (absolute, a drive letter, ``..``) is an error. Not a rule: two
+        policies that differ only here are equal.
 
     Examples
     --------
@@ -100,6 +112,7 @@ class Policy:
     move_cost: float = 1.0
     allow_unassigned: bool = False
     method: str = "fast"
+    output: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -107,7 +120,9 @@ class Policy:
             object.__setattr__(self, "leads", tuple(str(x) for x in self.leads))
         if isinstance(self.members, list):
             object.__setattr__(self, "members", tuple(self.members))
-        problems = _problems(self)
+        if isinstance(self.output, Mapping):
+            object.__setattr__(self, "output", dict(self.output))
+        problems = _problems(self) + output_problems(self.output)
         if problems:
             raise PolicyError("; ".join(problems))
 
@@ -137,28 +152,44 @@ class Policy:
         >>> get_policy("liangxi").replace(members=(2, 6)).members
         (2, 6)
         """
-        unknown = sorted(set(changes) - _FIELD_NAMES)
+        unknown = sorted(set(changes) - _FIELD_NAMES - {"output"})
         if unknown:
             raise PolicyError(_unknown_message(unknown))
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """The policy as plain values (the TOML ``[policy]`` table)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        """The policy as plain values (the TOML ``[policy]`` table; not ``output``)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name in _FIELD_NAMES}
         out["members"] = list(self.members)
         if isinstance(self.leads, tuple):
             out["leads"] = list(self.leads)
         return {k: v for k, v in out.items() if v is not None}
 
     def to_toml(self) -> str:
-        """The policy as a TOML document that :func:`read_policy` reads back."""
+        """The policy as a TOML document that :func:`read_policy` reads back.
+
+        Examples
+        --------
+        >>> print(Policy(name="x", output={"map": "x.html"}).to_toml())
+        [policy]
+        name = "x"
+        ...
+        method = "fast"
+        <BLANKLINE>
+        [output]
+        map = "x.html"
+        <BLANKLINE>
+        """
         lines = ["[policy]"]
         for key, value in self.to_dict().items():
             lines.append(f"{key} = {_toml_value(value)}")
+        if self.output:
+            lines += ["", "[output]"]
+            lines += [f"{key} = {_toml_value(value)}" for key, value in self.output.items()]
         return "\n".join(lines) + "\n"
 
 
-_FIELD_NAMES = {f.name for f in dataclasses.fields(Policy)} - {"extra"}
+_FIELD_NAMES = {f.name for f in dataclasses.fields(Policy)} - {"extra", "output"}
 
 
 def _toml_value(value: Any) -> str:
@@ -249,8 +280,11 @@ def _unknown_message(unknown: list[str]) -> str:
     )
 
 
-def policy_from_dict(values: Mapping[str, Any], *, where: str = "policy") -> Policy:
-    """Make a policy from plain values; unknown keys are an error naming the known ones.
+def policy_from_dict(
+    values: Mapping[str, Any], *, where: str = "policy", output: Mapping[str, str] | None = None
+) -> Policy:
+    """Make a policy from plain values (the ``[policy]`` table) and the ``[output]`` table;
+    unknown keys are an error naming the known ones.
 
     Examples
     --------
@@ -268,15 +302,16 @@ def policy_from_dict(values: Mapping[str, Any], *, where: str = "policy") -> Pol
     if "members" in kwargs and isinstance(kwargs["members"], list):
         kwargs["members"] = tuple(kwargs["members"])
     try:
-        return Policy(**kwargs)
+        return Policy(**kwargs, output={} if output is None else output)
     except PolicyError as exc:
         raise PolicyError(f"{where}: {exc}") from None
 
 
 def read_policy(path: str | Path) -> Policy:
-    """Read a policy from a TOML file with a ``[policy]`` table.
+    """Read a policy from a TOML file with a ``[policy]`` table and an optional ``[output]``.
 
-    ``base = "shandong"`` in the table starts from that preset and changes what follows.
+    ``base = "shandong"`` in the table starts from that preset (its rules and its output
+    names) and changes what follows.
     """
     path = Path(path)
     try:
@@ -289,19 +324,21 @@ def read_policy(path: str | Path) -> Policy:
 
 
 def _policy_from_toml(data: Mapping[str, Any], where: str) -> Policy:
-    extra_tables = sorted(set(data) - {"policy"})
+    extra_tables = sorted(set(data) - {"policy", "output"})
     if "policy" not in data or extra_tables:
         raise PolicyError(
-            f"{where}: expected one [policy] table, found {sorted(data) or 'nothing'}; "
-            "put every rule under [policy]"
+            f"{where}: expected a [policy] table and optionally an [output] table, found "
+            f"{sorted(data) or 'nothing'}; put every rule under [policy]"
         )
     table = dict(data["policy"])
+    output = data.get("output", {})
     base = table.pop("base", None)
-    if base is None:
-        return policy_from_dict(table, where=where)
-    start = get_policy(base).to_dict()
-    start.update(table)
-    return policy_from_dict(start, where=where)
+    if base is not None:
+        start = get_policy(base)
+        table = {**start.to_dict(), **table}
+        if isinstance(output, Mapping):
+            output = {**start.output, **output}
+    return policy_from_dict(table, where=where, output=output)
 
 
 def _load_presets() -> dict[str, Policy]:

@@ -219,7 +219,7 @@ def test_demo_map_loads_and_draws_every_school_and_group(demo: Opened, demo_plan
         "boundary:polygon": 1,
     }
     assert demo.page.locator("#geogroup-legend").is_visible()
-    assert "307 所学校，49 个集团" in demo.page.locator("#geogroup-legend").inner_text()
+    assert f"307 所学校，{n_groups} 个集团" in demo.page.locator("#geogroup-legend").inner_text()
     for control in (".leaflet-control-zoom-fullscreen", ".leaflet-control-minimap",
                     ".leaflet-control-search", ".leaflet-control-scale",
                     ".leaflet-control-layers"):
@@ -229,16 +229,18 @@ def test_demo_map_loads_and_draws_every_school_and_group(demo: Opened, demo_plan
     demo.page.screenshot(path=str(ARTIFACTS / "demo_map.png"))
 
 
-def test_layer_control_switches_a_layer_off_and_on(demo: Opened) -> None:
+def test_layer_control_switches_a_layer_off_and_on(demo: Opened, demo_plan: gg.Plan) -> None:
+    n_groups = demo_plan.schools[S.GROUP_ID].nunique()
     page = demo.page
     layers_before = page.evaluate("Object.keys(geogroup.map._layers).length")
     box = page.locator(".leaflet-control-layers-overlays label", has_text="集团范围").locator("input")
     assert box.is_checked()
     box.click()
     assert demo.count().get("area:polygon", 0) == 0
-    assert page.evaluate("Object.keys(geogroup.map._layers).length") == layers_before - 50
+    # one polygon per group, and the layer group that holds them
+    assert page.evaluate("Object.keys(geogroup.map._layers).length") == layers_before - n_groups - 1
     box.click()
-    assert demo.count()["area:polygon"] == 49
+    assert demo.count()["area:polygon"] == n_groups
     # switched back on, the areas go behind the schools again (so schools stay clickable)
     assert page.evaluate("""() => {
       const first = geogroup.map.getRenderer(geogroup.map)._drawFirst.layer;

@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import geogroup.group
 from geogroup import schema as S
-from geogroup.cli import main
+from geogroup.cli import EXIT_INTERNAL_ERROR, main
+from geogroup.group import _base
 
 DEMO = "data/demo_county.csv"
 
@@ -17,6 +19,21 @@ DEMO = "data/demo_county.csv"
 @pytest.fixture
 def runner():
     return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def two_counties(tmp_path_factory):
+    """The demo county split into two counties, east and west: two units under --by county."""
+    frame = pd.read_csv(DEMO, encoding="utf-8-sig", dtype=str)
+    lon = frame["经度"].astype(float)
+    frame["county"] = (lon > lon.median()).map({True: "东", False: "西"})
+    path = tmp_path_factory.mktemp("counties") / "two_counties.csv"
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    return str(path)
+
+
+def _propose(runner, *args):
+    return runner.invoke(main, ["propose", *map(str, args)])
 
 
 def test_propose_writes_every_output_and_accounts_for_every_row(runner, tmp_path):
@@ -97,3 +114,162 @@ def test_same_command_twice_gives_byte_identical_plan_files_and_map(runner, tmp_
     for layer in ("schools", "groups", "meta"):
         a, b = (gpd.read_file(out / "plan.gpkg", layer=layer) for out in outs)
         pd.testing.assert_frame_equal(a, b)
+
+
+# -- where the units run ---------------------------------------------------------------------
+
+
+def test_serial_and_two_processes_give_the_same_plan_file(runner, tmp_path, two_counties):
+    serial, pooled = tmp_path / "serial", tmp_path / "pooled"
+    common = [two_counties, "--policy", "ninghe", "--by", "county"]
+    result = _propose(runner, *common, "--backend", "serial", "--out", serial)
+    assert result.exit_code == 0, result.output
+    result = _propose(runner, *common, "--jobs", "2", "--out", pooled)
+    assert result.exit_code == 0, result.output
+    assert (serial / "plan.csv").read_bytes() == (pooled / "plan.csv").read_bytes()
+    assert json.loads((pooled / "plan.json").read_text(encoding="utf-8"))["params"]["n_jobs"] == 2
+
+
+def test_scheduler_runs_the_units_on_that_dask_cluster(runner, tmp_path, two_counties):
+    distributed = pytest.importorskip("dask.distributed")
+    common = [two_counties, "--policy", "ninghe", "--by", "county"]
+    assert _propose(runner, *common, "--backend", "serial", "--out", tmp_path / "s").exit_code == 0
+    # In this process, one thread: quick to start, and units never run side by side in one
+    # process. ":0": the scheduler's HTTP server takes a free port; None still tries 8787
+    # and warns (an error here) when another run holds it.
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
+        result = _propose(runner, *common, "--scheduler", cluster.scheduler_address,
+                          "--out", tmp_path / "d")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s" / "plan.csv").read_bytes() == (tmp_path / "d" / "plan.csv").read_bytes()
+    params = json.loads((tmp_path / "d" / "plan.json").read_text(encoding="utf-8"))["params"]
+    assert params["backend"] == "dask" and params["scheduler"] == cluster.scheduler_address
+
+
+def test_backend_dask_and_jobs_reach_the_method(runner, tmp_path, two_counties, monkeypatch):
+    calls = []
+
+    def run_here(fn, jobs, scheduler, n_workers, bar):  # as _run_on_dask, without a cluster
+        calls.append((scheduler, n_workers))
+        return [fn(job) for job in jobs]
+
+    monkeypatch.setattr(_base, "_run_on_dask", run_here)
+    result = _propose(runner, two_counties, "--policy", "ninghe", "--by", "county",
+                      "--backend", "dask", "--jobs", "3", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert calls == [(None, 3)]
+
+
+@pytest.mark.parametrize("backend", ["processes", "serial"])
+def test_scheduler_with_another_backend_is_bad_usage(runner, tmp_path, backend):
+    result = _propose(runner, DEMO, "--policy", "ninghe", "--backend", backend,
+                      "--scheduler", "tcp://127.0.0.1:8786", "--out", tmp_path / "o")
+    assert result.exit_code == 2
+    assert "Usage: " in result.stderr and "--scheduler" in result.stderr
+    assert "use --backend dask" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--jobs", "0"], "--jobs"),
+    (["--backend", "threads"], "--backend"),
+])
+def test_bad_running_options_are_bad_usage(runner, tmp_path, args, fragment):
+    result = _propose(runner, DEMO, "--policy", "ninghe", *args, "--out", tmp_path)
+    assert result.exit_code == 2 and fragment in result.stderr
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(runner, tmp_path, two_counties):
+    common = [two_counties, "--policy", "ninghe", "--by", "county", "--backend", "serial"]
+    shown = _propose(runner, *common, "--progress", "--out", tmp_path / "a")
+    assert shown.exit_code == 0, shown.output
+    assert "2/2" in shown.stderr and "unit" in shown.stderr
+    assert "2/2" not in shown.stdout
+    for flag in ([], ["--no-progress"]):  # CliRunner's stderr is not a terminal
+        quiet = _propose(runner, *common, *flag, "--out", tmp_path / "b")
+        assert quiet.exit_code == 0, quiet.output
+        assert "unit" not in quiet.stderr and "%|" not in quiet.stderr
+
+
+# -- output file names -----------------------------------------------------------------------
+
+
+def test_output_table_names_the_files(runner, tmp_path):
+    policy = tmp_path / "named.toml"
+    policy.write_text('[policy]\nbase = "ninghe"\nname = "../../etc/x"\n\n[output]\n'
+                      'plan = "runs/2024"\nmap = "haicheng_map.html"\nreport = "报告"\n',
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    result = _propose(runner, DEMO, "--policy", policy, "--out", out)
+    assert result.exit_code == 0, result.output
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == sorted(["runs/2024.csv", "runs/2024.json", "runs/2024.gpkg", "报告.html",
+                              "报告.xlsx", "haicheng_map.html", "groups.csv", "summary.json",
+                              "metrics.json"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["named.toml", "out"]
+    for path in written:
+        assert f"  wrote {out / path}" in result.stdout
+    again = runner.invoke(main, ["evaluate", str(out / "runs" / "2024.gpkg"), "--out", str(tmp_path / "e")])
+    assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize("value", ["../escaped", "/tmp/geogroup-escaped", "a/../../escaped",
+                                   "link/escaped", "C:\\escaped", ""])
+def test_escaping_output_name_exits_1_and_writes_nothing(runner, tmp_path, value):
+    work, outside = tmp_path / "work", tmp_path / "outside"
+    out = work / "out"
+    out.mkdir(parents=True)
+    outside.mkdir()
+    (out / "link").symlink_to(outside, target_is_directory=True)
+    policy = work / "p.toml"
+    policy.write_text(f"[policy]\nbase = 'ninghe'\n[output]\nplan = '{value}'\n", encoding="utf-8")
+    result = _propose(runner, DEMO, "--policy", policy, "--out", out)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: ") and "[output] key 'plan'" in result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert sorted(p.name for p in out.iterdir()) == ["link"]
+    assert sorted(p.name for p in work.iterdir()) == ["out", "p.toml"]
+    assert not any(outside.iterdir()) and sorted(p.name for p in tmp_path.iterdir()) == ["outside", "work"]
+
+
+# -- exit status -----------------------------------------------------------------------------
+
+
+def _broken_propose(*args, **kwargs):
+    raise KeyError("lead_id")
+
+
+def test_a_bug_exits_3_asking_for_a_report_without_traceback(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(geogroup.group, "propose", _broken_propose)
+    result = _propose(runner, DEMO, "--policy", "ninghe", "--out", tmp_path)
+    assert result.exit_code == EXIT_INTERNAL_ERROR == 3
+    assert result.stderr.startswith("Internal error: KeyError: 'lead_id'\n")
+    assert "please report it" in result.stderr and "--debug for the traceback" in result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
+def test_debug_lets_a_bug_propagate_with_its_traceback(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(geogroup.group, "propose", _broken_propose)
+    result = runner.invoke(main, ["--debug", "propose", DEMO, "--policy", "ninghe",
+                                  "--out", str(tmp_path)])
+    assert isinstance(result.exception, KeyError)
+    assert result.exit_code != 0 and "Internal error" not in result.output
+    assert result.exc_info[2].tb_next is not None  # the traceback into propose is kept
+
+
+def test_debug_lets_a_user_error_propagate(runner, tmp_path):
+    result = runner.invoke(main, ["--debug", "propose", DEMO, "--policy", "nowhere",
+                                  "--out", str(tmp_path)])
+    assert isinstance(result.exception, geogroup.PolicyError)
+
+
+def test_a_file_that_cannot_be_written_is_a_user_error(runner, tmp_path, monkeypatch):
+    def refuse(self, out_dir):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "plan.csv"))
+
+    monkeypatch.setattr(geogroup.plan.Plan, "write", refuse)
+    result = _propose(runner, DEMO, "--policy", "ninghe", "--out", tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: [Errno 13] Permission denied:")

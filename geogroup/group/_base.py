@@ -349,7 +349,7 @@ def _run_on_dask(fn, jobs: list, scheduler: str | None, n_workers: int | None, b
                 LocalCluster(
                     n_workers=n_workers or os.cpu_count() or 1,
                     threads_per_worker=1,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # None still binds 8787, and warns when taken
                 )
             )
             client = stack.enter_context(Client(cluster))
