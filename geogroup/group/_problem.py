@@ -93,7 +93,7 @@ def evaluate(problem: Problem, lead: NDArray[np.int64]) -> dict[str, float]:
     n = max(int(assigned.sum()), 1)
     idx = np.flatnonzero(assigned)
     d_km = np.hypot(*(problem.xy[idx] - problem.xy[lead[idx]]).T) / 1000.0
-    sums = pd.Series(problem.z[idx]).groupby(lead[idx]).sum()
+    sums = np.bincount(lead[idx], weights=problem.z[idx], minlength=problem.n)
     balance = float(np.abs(sums).sum())
     moved = 0
     if problem.previous_lead is not None:
