@@ -10,20 +10,39 @@ Two ways, chosen by :func:`geogroup.io.read_schools`:
   the data (a province or a county), the floor of 5 stops a sparse county from calling its
   "densest" villages urban.
 
-Distances are great-circle distances on a sphere of the Earth's mean radius, computed with a
-scikit-learn ``BallTree`` (no n x n matrix). A single UTM zone would do for a county, but a
-national list spans several zones (South Africa three, China eleven) and stray points far
-outside the zone do not project at all; on a sphere the 3 km radius is within 0.5 % everywhere.
+Distances are great-circle distances on a sphere of the Earth's mean radius: points become
+unit vectors and a k-d tree (``scipy.spatial.cKDTree``, no n x n matrix) counts those within the
+chord that subtends the great-circle radius, which is the same test exactly. A single UTM zone
+would do for a county, but a national list spans several zones (South Africa three, China
+eleven) and stray points far outside the zone do not project at all; on a sphere the 3 km
+radius is within 0.5 % everywhere.
+
+The same module holds the two checks of *where* schools are, used by
+:func:`geogroup.io.read_schools`:
+
+* **study area** — :func:`read_study_area` turns a bounding box, a polygon or a boundary file
+  into polygons, and :func:`inside` says which points lie in them (rows outside are rejected);
+* **far from the rest** — without a study area, :func:`far_from_the_rest` flags points that lie
+  more than ``FAR_FACTOR`` (10) times the median distance of all points from their median point
+  away from it, and at least ``FAR_MIN_KM`` (50 km): a longitude typed in the wrong hemisphere
+  or with a digit lost. The median point and the median distance ignore up to half the points
+  being wrong, so one bad point cannot hide itself; the factor of 10 leaves room for a long,
+  thin county or a province whose schools crowd one end (Xinjiang from China's median point
+  is about 4 times the median distance). Longitudes are not wrapped: a list spanning the
+  antimeridian (Fiji, Chukotka) needs a study area instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from sklearn.neighbors import BallTree
+from scipy.spatial import cKDTree
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
 
 from geogroup import schema
 from geogroup._errors import InputError
@@ -32,16 +51,45 @@ __all__ = [
     "DENSITY_MIN_NEIGHBOURS",
     "DENSITY_QUANTILE",
     "DENSITY_RADIUS_M",
+    "FAR_FACTOR",
+    "FAR_MIN_KM",
     "area_from_boundary",
     "area_from_density",
+    "far_from_the_rest",
+    "great_circle_km",
+    "inside",
     "neighbour_counts",
     "read_boundary",
+    "read_study_area",
 ]
 
 DENSITY_RADIUS_M = 3000.0
 DENSITY_QUANTILE = 0.75
 DENSITY_MIN_NEIGHBOURS = 5
+FAR_FACTOR = 10.0
+FAR_MIN_KM = 50.0
 _EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+
+
+def _unit_vectors(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.float64]:
+    lam, phi = np.radians(lon), np.radians(lat)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+def great_circle_km(
+    lon: ArrayLike, lat: ArrayLike, lon0: float, lat0: float
+) -> NDArray[np.float64]:
+    """Great-circle distance in km from each point to ``(lon0, lat0)`` (haversine).
+
+    Examples
+    --------
+    >>> round(float(great_circle_km([1.0], [0.0], 0.0, 0.0)[0]), 1)
+    111.2
+    """
+    lam, phi = np.radians(np.asarray(lon, dtype=float)), np.radians(np.asarray(lat, dtype=float))
+    lam0, phi0 = np.radians(lon0), np.radians(lat0)
+    h = np.sin((phi - phi0) / 2) ** 2 + np.cos(phi) * np.cos(phi0) * np.sin((lam - lam0) / 2) ** 2
+    return 2 * _EARTH_RADIUS_M / 1000.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def neighbour_counts(lon: ArrayLike, lat: ArrayLike, radius_m: float) -> NDArray[np.int64]:
@@ -55,9 +103,12 @@ def neighbour_counts(lon: ArrayLike, lat: ArrayLike, radius_m: float) -> NDArray
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     if lon.size == 0:
         return np.zeros(0, dtype=np.int64)
-    points = np.radians(np.column_stack([lat, lon]))
-    tree = BallTree(points, metric="haversine")
-    counts = tree.query_radius(points, r=radius_m / _EARTH_RADIUS_M, count_only=True)
+    xyz = _unit_vectors(lon, lat)
+    # The chord between two points on the unit sphere that are radius_m apart along it.
+    chord = 2.0 * np.sin(radius_m / _EARTH_RADIUS_M / 2.0)
+    counts = cKDTree(xyz).query_ball_point(
+        xyz, r=chord * (1 + 1e-12), return_length=True, workers=-1
+    )
     return np.asarray(counts, dtype=np.int64) - 1
 
 
@@ -88,25 +139,28 @@ def area_from_density(
     return np.where(counts >= threshold, schema.URBAN, schema.RURAL), threshold
 
 
-def read_boundary(boundary: str | Path | gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
-    """Urban polygons in WGS-84 from a vector file or a (Geo)DataFrame.
+def read_boundary(
+    boundary: str | Path | gpd.GeoDataFrame | gpd.GeoSeries, *, argument: str = "urban_boundary"
+) -> gpd.GeoSeries:
+    """Polygons in WGS-84 from a vector file or a (Geo)DataFrame.
 
-    A layer without a CRS is taken to be WGS-84 longitude/latitude.
+    A layer without a CRS is taken to be WGS-84 longitude/latitude. ``argument`` names the
+    parameter in error messages.
     """
     if isinstance(boundary, (str, Path)):
         path = Path(boundary)
         if not path.exists():
-            raise InputError(f"urban_boundary: file {str(path)!r} does not exist.")
+            raise InputError(f"{argument}: file {str(path)!r} does not exist.")
         try:
             boundary = gpd.read_file(path)
         except Exception as exc:  # pyogrio raises several unrelated types
             raise InputError(
-                f"urban_boundary: cannot read {str(path)!r} as a vector file ({exc}). "
+                f"{argument}: cannot read {str(path)!r} as a vector file ({exc}). "
                 "Give a GeoPackage, GeoJSON or Shapefile of polygons."
             ) from exc
     if not isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
         raise InputError(
-            "urban_boundary: expected a path or a GeoDataFrame of polygons, "
+            f"{argument}: expected a path or a GeoDataFrame of polygons, "
             f"got {type(boundary).__name__}."
         )
     shapes = boundary.geometry
@@ -116,10 +170,95 @@ def read_boundary(boundary: str | Path | gpd.GeoDataFrame | gpd.GeoSeries) -> gp
     polygons = shapes[shapes.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polygons.empty:
         raise InputError(
-            "urban_boundary: no polygons found (geometry types: "
-            f"{', '.join(sorted(set(shapes.geom_type.dropna())))}). Give urban areas as polygons."
+            f"{argument}: no polygons found (geometry types: "
+            f"{', '.join(sorted(set(shapes.geom_type.dropna())))}). Give the area as polygons."
         )
     return polygons.reset_index(drop=True)
+
+
+StudyArea = Sequence[float] | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries | str | Path
+
+
+def read_study_area(area: StudyArea) -> gpd.GeoSeries:
+    """The study area as WGS-84 polygons.
+
+    ``area`` is a bounding box ``(min_lon, min_lat, max_lon, max_lat)`` in WGS-84 degrees, a
+    shapely polygon in WGS-84, a (Geo)DataFrame of polygons or a vector file of them.
+
+    Examples
+    --------
+    >>> read_study_area((116.0, 39.5, 117.0, 40.5)).total_bounds.tolist()
+    [116.0, 39.5, 117.0, 40.5]
+    >>> read_study_area((117.0, 39.5, 116.0, 40.5))
+    Traceback (most recent call last):
+    ...
+    geogroup._errors.InputError: study_area: min_lon 117 is greater than max_lon 116; ...
+    """
+    if isinstance(area, BaseGeometry):
+        area = gpd.GeoSeries([area], crs=schema.WGS84)
+    elif isinstance(area, (list, tuple, np.ndarray)):
+        area = gpd.GeoSeries([_bbox(area)], crs=schema.WGS84)
+    return read_boundary(area, argument="study_area")
+
+
+def _bbox(values: Sequence[float]) -> BaseGeometry:
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in values)
+    except (TypeError, ValueError):
+        raise InputError(
+            "study_area: a bounding box is four numbers (min_lon, min_lat, max_lon, max_lat), "
+            f"got {list(values)!r}."
+        ) from None
+    order = "give (min_lon, min_lat, max_lon, max_lat) in WGS-84 degrees."
+    for axis, low, high, limit in (("lon", min_lon, max_lon, 180), ("lat", min_lat, max_lat, 90)):
+        if low > high:
+            raise InputError(f"study_area: min_{axis} {low:g} is greater than max_{axis} "
+                             f"{high:g}; {order}")
+        if not (-limit <= low and high <= limit):
+            raise InputError(f"study_area: {axis} {low:g}..{high:g} is outside "
+                             f"[-{limit}, {limit}]; {order}")
+    return box(min_lon, min_lat, max_lon, max_lat)
+
+
+def inside(lon: ArrayLike, lat: ArrayLike, polygons: gpd.GeoSeries) -> NDArray[np.bool_]:
+    """True for points inside or on the edge of any of ``polygons``.
+
+    Examples
+    --------
+    >>> area = read_study_area((116.0, 39.0, 117.0, 40.0))
+    >>> inside([116.5, 117.0, 118.0], [39.5, 39.5, 39.5], area).tolist()
+    [True, True, False]
+    """
+    points = gpd.points_from_xy(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    hits, _ = polygons.sindex.query(points, predicate="intersects")
+    found = np.zeros(len(points), dtype=bool)
+    found[hits] = True
+    return found
+
+
+def far_from_the_rest(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], float]:
+    """Points far from all the others, by the rule of the module docstring.
+
+    Returns the mask of far points, every point's distance (km) from the median point, and
+    the distance (km) beyond which a point is far.
+
+    Examples
+    --------
+    Five schools in a county and one typed with 98.98 for 28.98 degrees of longitude:
+
+    >>> far, km, limit = far_from_the_rest(
+    ...     [28.90, 28.95, 29.00, 29.05, 29.10, 98.98], [-26.1, -26.0, -26.2, -26.1, -26.0, -26.1])
+    >>> far.tolist(), round(limit)
+    ([False, False, False, False, False, True], 129)
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if lon.size < 3:  # with two points, neither is "the rest"
+        return np.zeros(lon.size, dtype=bool), np.zeros(lon.size), np.inf
+    km = great_circle_km(lon, lat, float(np.median(lon)), float(np.median(lat)))
+    limit = max(FAR_FACTOR * float(np.median(km)), FAR_MIN_KM)
+    return km > limit, km, limit
 
 
 def area_from_boundary(lon: ArrayLike, lat: ArrayLike, polygons: gpd.GeoSeries) -> NDArray[np.str_]:
@@ -132,8 +271,4 @@ def area_from_boundary(lon: ArrayLike, lat: ArrayLike, polygons: gpd.GeoSeries) 
     >>> area_from_boundary([116.5, 118.0], [39.5, 39.5], city).tolist()
     ['urban', 'rural']
     """
-    points = gpd.points_from_xy(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    hits, _ = polygons.sindex.query(points, predicate="intersects")
-    urban = np.zeros(len(points), dtype=bool)
-    urban[hits] = True
-    return np.where(urban, schema.URBAN, schema.RURAL)
+    return np.where(inside(lon, lat, polygons), schema.URBAN, schema.RURAL)

@@ -39,6 +39,7 @@ __all__ = [
     "FIELDS",
     "HEADER_ALIASES",
     "PLACEHOLDERS",
+    "CellPairs",
     "ProblemLog",
     "as_text",
     "missing_mask",
@@ -259,10 +260,13 @@ def _require(
     )
 
 
-def _list(items: Iterable[object], limit: int = 30) -> str:
-    items = [repr(str(i)) for i in items]
-    more = f", … ({len(items) - limit} more)" if len(items) > limit else ""
-    return ", ".join(items[:limit]) + more
+def _list(items: Iterable[object], limit: int = 30, width: int = 60) -> str:
+    """Items quoted and comma-separated; long lists and long items are cut (a junk file's
+    "header" can be a whole line of binary)."""
+    texts = [str(i) for i in items]
+    quoted = [repr(t if len(t) <= width else t[:width] + "…") for t in texts[:limit]]
+    more = f", … ({len(texts) - limit} more)" if len(texts) > limit else ""
+    return ", ".join(quoted) + more
 
 
 # --------------------------------------------------------------------------- cells
@@ -310,16 +314,28 @@ def parse_float(s: pd.Series, *, decimal_comma: bool = False) -> Parsed:
     >>> float(p.values.iloc[4])
     12.5
     """
-    missing = missing_mask(s)
     if _is_number_column(s):
-        return Parsed(s.astype(float), missing, pd.Series(False, index=s.index))
-    text = as_text(s).where(~missing)
+        return Parsed(s.astype(float), s.isna(), pd.Series(False, index=s.index))
+    # Plain numbers (nearly every cell of a large file) need none of the text handling below.
+    values = pd.to_numeric(s.astype("str"), errors="coerce").astype(float)
+    rest = values.isna().to_numpy()
+    missing = np.zeros(len(s), dtype=bool)
+    missing[rest] = missing_mask(s[rest]).to_numpy(dtype=bool)
+    text = rest & ~missing
+    if text.any():
+        values.iloc[np.flatnonzero(text)] = _parse_text_numbers(s[text], decimal_comma)
+    missing = pd.Series(missing, index=s.index)
+    return Parsed(values, missing, values.isna() & ~missing)
+
+
+def _parse_text_numbers(s: pd.Series, decimal_comma: bool) -> np.ndarray:
+    """Numbers written with full-width digits, thousands separators or a decimal comma."""
+    text = as_text(s)
     decimal = _matches(text, _DECIMAL_COMMA)
     grouped = _matches(text, _THOUSANDS) & ~(decimal & decimal_comma)
     text = text.where(~grouped, text.str.replace(",", "", regex=False))
     text = text.where(grouped | ~decimal, text.str.replace(",", ".", regex=False))
-    values = pd.to_numeric(text, errors="coerce").astype(float)
-    return Parsed(values, missing, values.isna() & ~missing)
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
 
 
 def _matches(text: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
@@ -463,13 +479,21 @@ def normalise_id(s: pd.Series) -> pd.Series:
     >>> normalise_id(pd.Series([" 0012 ", "7.00", "NA"])).tolist()
     ['0012', '7', nan]
     """
-    missing = missing_mask(s)
     if _is_number_column(s):
+        missing = s.isna()
         integral = np.isfinite(s) & (s == np.floor(s))
-        as_int = s.where(integral).astype("Int64").astype("str")
+        as_int = s.where(integral).astype("str").str.replace(_INTEGRAL_TEXT, r"\1", regex=True)
         return as_int.where(integral, s.astype("str")).where(~missing).astype("str")
-    text = as_text(s).where(~missing)
-    return text.str.replace(_INTEGRAL_TEXT, r"\1", regex=True).astype("str")
+    text = s.astype("str")
+    # ASCII letters and digits (nearly every id) need no normalising, only the placeholder test.
+    plain = (text.str.isascii() & text.str.isalnum()).fillna(False).to_numpy(dtype=bool)
+    out = text.where(~text.str.casefold().isin(PLACEHOLDERS))
+    rest = ~plain
+    if rest.any():
+        cells = text[rest]
+        clean = as_text(cells).where(~missing_mask(cells))
+        out[rest] = clean.str.replace(_INTEGRAL_TEXT, r"\1", regex=True).to_numpy()
+    return out.astype("str")
 
 
 # --------------------------------------------------------------------------- problems
@@ -480,6 +504,36 @@ def display_values(s: pd.Series) -> pd.Series:
     return s.astype("str").fillna("")
 
 
+class _PairRows:
+    def __init__(self, pairs: CellPairs) -> None:
+        self.pairs = pairs
+
+    def __getitem__(self, rows: np.ndarray | pd.Series | list[int]) -> pd.Series:
+        first = display_values(self.pairs.first.iloc[rows])
+        second = display_values(self.pairs.second.iloc[rows])
+        return first + ", " + second
+
+
+@dataclass(frozen=True)
+class CellPairs:
+    """Two columns shown as ``'a, b'`` (a longitude and a latitude), made only for the rows
+    asked for through ``.iloc``: a large file has millions of rows and few problems.
+
+    Examples
+    --------
+    >>> CellPairs(pd.Series([116.4, None]), pd.Series(["39.9", "40"])).iloc[[0, 1]].tolist()
+    ['116.4, 39.9', ', 40']
+    """
+
+    first: pd.Series
+    second: pd.Series
+
+    @property
+    def iloc(self) -> _PairRows:
+        """Rows by position or boolean mask, as text."""
+        return _PairRows(self)
+
+
 @dataclass
 class ProblemLog:
     """Problems found in rows, one entry per (row, column, reason)."""
@@ -487,7 +541,8 @@ class ProblemLog:
     parts: list[pd.DataFrame] = field(default_factory=list)
 
     def add(
-        self, mask: pd.Series, column: str, values: pd.Series, reason: str | pd.Series
+        self, mask: pd.Series | np.ndarray, column: str, values: pd.Series | CellPairs,
+        reason: str | pd.Series,
     ) -> None:
         """Record ``reason`` for every position where ``mask`` is True."""
         mask = np.asarray(mask, dtype=bool)

@@ -2,17 +2,37 @@
 
 :func:`read_schools` turns a planner's file (CSV, Excel, GeoJSON, GeoPackage, Shapefile) or a
 pandas frame into the schools frame of the data contract (``docs/data-contract.md``), and a
-:class:`ReadReport` of every row it could not use and every field it derived.
+:class:`ReadReport` of every row it could not use, every row worth a second look and every
+field it derived.
 
 The headers recognised for each field (English and Chinese) are listed once, in
 :data:`geogroup._validate.HEADER_ALIASES`.
+
+What a bad file gets
+--------------------
+* **An error** (:class:`~geogroup.InputError`, naming the file, the row or the header and
+  what to do) when the file as a whole cannot be read: missing, empty, only a header, not
+  text (binary, a workbook renamed ``.csv``), a byte that is neither UTF-8 nor GBK, a header
+  that no delimiter splits, no header with the required columns (searched in the first 10
+  rows, so title rows above it are skipped; every sheet of a workbook is searched), a merged
+  header cell that hides a column, every row unusable, or every school at one point.
+* **A rejected row** (``report.rejected``) when one row cannot be used: see
+  :func:`read_schools`, Notes.
+* **A flagged row** (``report.flagged``: kept, but worth a look) when a row is usable but
+  odd: far from all the other schools, sharing its name or its point with others, or a
+  negative quality where every other school's is positive.
+* **A warning** (``report.warnings``) for what concerns the whole file: rows in two
+  encodings, a sheet chosen among several, merged cells filled in, title rows skipped, a
+  constant quality, a lead-candidate column that marks nobody.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,19 +48,25 @@ from geogroup._area import (
     DENSITY_MIN_NEIGHBOURS,
     DENSITY_QUANTILE,
     DENSITY_RADIUS_M,
+    FAR_FACTOR,
+    StudyArea,
     area_from_boundary,
     area_from_density,
+    far_from_the_rest,
+    inside,
     read_boundary,
+    read_study_area,
 )
 from geogroup._coords import COORDINATE_SYSTEMS, to_wgs84
 from geogroup._errors import InputError
 from geogroup._validate import (
     LAT,
     LON,
+    PLACEHOLDERS,
+    CellPairs,
     ProblemLog,
     as_text,
     display_values,
-    missing_mask,
     normalise_area,
     normalise_id,
     normalise_level,
@@ -66,14 +92,31 @@ _OUTPUT_COLUMNS = [
 _STRICT_LIMIT = 50
 _TEXT_LIMIT = 10
 _SYSTEM_NAMES = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+_FAR_POINTS = ("flag", "reject")
+_RESAVE = "Re-save it as CSV UTF-8 (Excel: Save As > 'CSV UTF-8')"
 
 
 # --------------------------------------------------------------------------- the report
 
 
+def _empty_problems() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "str")
+                         for c in _REJECTED_COLUMNS})
+
+
+def _rows_by_reason(problems: pd.DataFrame) -> pd.Series:
+    kinds = problems["reason"].str.split(";", n=1).str[0]
+    counts = (
+        pd.DataFrame({"row": problems["row"], "reason": kinds})
+        .drop_duplicates()
+        .value_counts("reason", sort=True)
+    )
+    return counts.rename("rows")
+
+
 @dataclass
 class ReadReport:
-    """What :func:`read_schools` kept, rejected and derived.
+    """What :func:`read_schools` kept, rejected, flagged and derived.
 
     Attributes
     ----------
@@ -92,7 +135,12 @@ class ReadReport:
     column_map
         Contract field -> header of the file it was read from.
     warnings
-        Everything else worth knowing: cells left missing, sheets not read, and so on.
+        Everything else worth knowing about the file as a whole: cells left missing, sheets
+        not read, rows in another encoding, and so on.
+    flagged
+        Rows that were *kept* but deserve a second look, in the columns of ``rejected``: far
+        from all the other schools, a name or a point shared with other schools, a negative
+        quality among positive ones.
 
     ``n_kept + n_rejected == n_rows`` always.
     """
@@ -104,6 +152,7 @@ class ReadReport:
     derived: dict[str, str] = field(default_factory=dict)
     column_map: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    flagged: pd.DataFrame = field(default_factory=_empty_problems)
 
     @property
     def n_rejected(self) -> int:
@@ -116,27 +165,23 @@ class ReadReport:
         A reason reads ``'<kind>'`` or ``'<kind>; <detail>'`` (``'duplicate school id; first
         at row 7'``); rows are counted by kind.
         """
-        kinds = self.rejected["reason"].str.split(";", n=1).str[0]
-        counts = (
-            pd.DataFrame({"row": self.rejected["row"], "reason": kinds})
-            .drop_duplicates()
-            .value_counts("reason", sort=True)
-        )
-        return counts.rename("rows")
+        return _rows_by_reason(self.rejected)
 
     def to_frame(self) -> pd.DataFrame:
         """The problems as a new frame with the source, ready to save for whoever fixes the file."""
         return self.rejected.assign(source=self.source)[["source", *_REJECTED_COLUMNS]]
 
     def to_text(self) -> str:
-        """A readable summary: counts, reasons, the first problems, derivations, headers."""
+        """A readable summary: counts, reasons, the first problems and flags, derivations,
+        headers, warnings."""
         lines = [
             f"Read report for {self.source}",
             f"  rows read: {self.n_rows:,}",
             f"  kept:      {self.n_kept:,}",
             f"  rejected:  {self.n_rejected:,}",
         ]
-        lines += self._rejection_lines()
+        lines += _problem_lines(self.rejected, "Rejected rows by reason:", "report.rejected")
+        lines += _problem_lines(self.flagged, "Kept, but check these rows:", "report.flagged")
         if self.derived:
             lines.append("Derived:")
             lines += [f"  {key}: {how}" for key, how in self.derived.items()]
@@ -147,16 +192,17 @@ class ReadReport:
             lines += [f"  - {text}" for text in self.warnings]
         return "\n".join(lines)
 
-    def _rejection_lines(self) -> list[str]:
-        if self.rejected.empty:
-            return []
-        lines = ["Rejected rows by reason:"]
-        lines += [f"  {reason}: {count:,}" for reason, count in self.counts_by_reason().items()]
-        lines.append("First problems:")
-        lines += [f"  {_describe(p)}" for p in self.rejected.head(_TEXT_LIMIT).itertuples()]
-        if len(self.rejected) > _TEXT_LIMIT:
-            lines.append(f"  … and {len(self.rejected) - _TEXT_LIMIT:,} more (report.rejected)")
-        return lines
+
+def _problem_lines(problems: pd.DataFrame, title: str, where: str) -> list[str]:
+    if problems.empty:
+        return []
+    lines = [title]
+    lines += [f"  {reason}: {count:,}" for reason, count in _rows_by_reason(problems).items()]
+    lines.append("First problems:" if where == "report.rejected" else "First rows:")
+    lines += [f"  {_describe(p)}" for p in problems.head(_TEXT_LIMIT).itertuples()]
+    if len(problems) > _TEXT_LIMIT:
+        lines.append(f"  … and {len(problems) - _TEXT_LIMIT:,} more ({where})")
+    return lines
 
 
 def _describe(problem: Any) -> str:
@@ -185,9 +231,39 @@ class _Loaded:
     geometry_column: str | None = None
     text_cells: bool = False  # every cell is text (CSV): extras get their types inferred
     notes: list[str] = field(default_factory=list)
+    # Rows found unusable while loading: (mask over frame rows, column, cells, reason).
+    problems: list[tuple[np.ndarray, str, pd.Series, str]] = field(default_factory=list)
 
 
-def _load(source: Any, *, sheet: str | int | None, encoding: str | None) -> _Loaded:
+@dataclass(frozen=True)
+class _HeaderSpec:
+    """What makes a row the header: it holds the required fields, by alias or by ``columns=``."""
+
+    columns: Mapping[str, str] | None
+    quality: str | None
+    id_column: str | None
+
+    def resolve(
+        self, headers: list[str], *, needs_coordinates: bool, source: str
+    ) -> tuple[dict[str, str], list[str]]:
+        """Field -> header and notes; raises :class:`InputError` naming what is missing."""
+        return resolve_columns(
+            headers, columns=self.columns, quality=self.quality, id_column=self.id_column,
+            needs_coordinates=needs_coordinates, source=source,
+        )
+
+    def fits(self, headers: list[str]) -> bool:
+        """Whether ``headers`` could be the header row of a school list (with coordinates)."""
+        try:
+            self.resolve(headers, needs_coordinates=True, source="")
+        except InputError:
+            return False
+        return True
+
+
+def _load(
+    source: Any, *, sheet: str | int | None, encoding: str | None, spec: _HeaderSpec
+) -> _Loaded:
     if isinstance(source, pd.DataFrame):
         kind = "GeoDataFrame" if isinstance(source, gpd.GeoDataFrame) else "DataFrame"
         return _from_frame(source, kind)
@@ -212,7 +288,7 @@ def _load(source: Any, *, sheet: str | int | None, encoding: str | None) -> _Loa
     readers: dict[str, Callable[..., _Loaded]] = {
         "csv": _read_csv, "excel": _read_excel, "vector": _read_vector,
     }
-    loaded = readers[kind](path, sheet=sheet, encoding=encoding)
+    loaded = readers[kind](path, sheet=sheet, encoding=encoding, spec=spec)
     if len(loaded.frame) == 0:
         raise InputError(
             f"{loaded.label}: no data rows (only a header, or nothing at all). "
@@ -221,8 +297,9 @@ def _load(source: Any, *, sheet: str | int | None, encoding: str | None) -> _Loa
     return loaded
 
 
-def _positions(frame: pd.DataFrame) -> np.ndarray:
-    return np.arange(len(frame), dtype=np.int64) + 2
+def _positions(frame: pd.DataFrame, first: int = 2) -> np.ndarray:
+    """Spreadsheet row numbers of a frame's rows, the first being row ``first``."""
+    return np.arange(len(frame), dtype=np.int64) + first
 
 
 def _from_frame(source: pd.DataFrame, label: str) -> _Loaded:
@@ -261,60 +338,18 @@ def _split_geometry(loaded: _Loaded, gdf: gpd.GeoDataFrame) -> None:
     loaded.frame = pd.DataFrame(gdf.drop(columns=shapes.name)).reset_index(drop=True)
 
 
-def _decode(path: Path, encoding: str | None) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{str(path)!r}: cannot read the file ({exc.strerror}).") from exc
-    if encoding is not None:
-        tries = [encoding]
-    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        tries = ["utf-16"]  # Excel's "Unicode text"
-    else:
-        tries = ["utf-8-sig", "gb18030"]
-    for name in tries:
-        try:
-            return data.decode(name)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    raise InputError(
-        f"{str(path)!r}: cannot decode the file as {' or '.join(tries)}. Re-save it as CSV "
-        "UTF-8 (Excel: Save As > 'CSV UTF-8'), or pass encoding=…"
-    )
-
-
-def _sniff_delimiter(text: str) -> str:
-    """The delimiter among comma, semicolon and tab that splits the header into most fields."""
-    header = text.lstrip().split("\n", 1)[0]
-    fields = {d: len(next(csv.reader([header], delimiter=d))) for d in (",", ";", "\t")}
-    return max(fields, key=lambda d: fields[d])  # ties go to the comma
-
-
-def _read_csv(path: Path, *, sheet: str | int | None, encoding: str | None) -> _Loaded:
-    text = _decode(path, encoding)
-    label = str(path)
-    if not text.strip():
-        raise InputError(f"{label}: the file is empty. Put a header row and one school per row.")
-    try:
-        # All text, nothing turned into NaN: the report shows cells as they were written.
-        frame = pd.read_csv(
-            io.StringIO(text), sep=_sniff_delimiter(text), dtype=str, keep_default_na=False,
-            skip_blank_lines=False,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise InputError(
-            f"{label}: cannot parse the file as a table ({exc}). Check that every row has "
-            "as many delimiters as the header and that quotes are closed."
-        ) from exc
-    return _drop_blank_rows(_Loaded(frame, _positions(frame), label, text_cells=True))
+def _blank(column: pd.Series) -> np.ndarray:
+    return np.array(column.astype("str").str.strip().fillna("") == "", dtype=bool)
 
 
 def _drop_blank_rows(loaded: _Loaded) -> _Loaded:
     frame = loaded.frame
-    text = frame.astype("str")
     blank = np.ones(len(frame), dtype=bool)
-    for i in range(text.shape[1]):
-        blank &= (text.iloc[:, i].str.strip().fillna("") == "").to_numpy(dtype=bool)
+    for i in range(frame.shape[1]):
+        if not blank.any():
+            break
+        # Only rows still blank are looked at: one pass over a large file, not one per column.
+        blank[blank] = _blank(frame.iloc[blank, i])
     if blank.any():
         loaded.notes.append(f"{int(blank.sum()):,} blank rows skipped.")
         loaded.frame = frame[~blank].reset_index(drop=True)
@@ -344,29 +379,512 @@ def _several_note(names: list[str], chosen: str, what: str, option: str) -> list
             f"{chosen!r}. Choose another with {option}."]
 
 
-def _read_excel(path: Path, *, sheet: str | int | None, encoding: str | None) -> _Loaded:
+def _rows_text(rows: list[int], limit: int = 10) -> str:
+    """``'rows 3, 5, 9'`` or ``'rows 3, 5, … (40 in all)'``."""
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = f", … ({len(rows):,} in all)" if len(rows) > limit else ""
+    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+
+
+# --------------------------------------------------------------------------- text files
+
+_HEAD_BYTES = 1 << 16  # read before the rest: the header and any title rows above it
+_SCAN_ROWS = 10  # rows searched for the header
+_DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}
+_OTHER_SEPARATORS = {"，": "full-width commas '，'", "、": "'、'", ":": "colons", " ": "spaces"}
+_SIGNATURES = {
+    b"PK\x03\x04": "a zip archive (an .xlsx workbook under another name?)",
+    b"\xd0\xcf\x11\xe0": "an old Office file (an .xls workbook?)",
+    b"%PDF": "a PDF document",
+}
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _read_bytes(path: Path, size: int = -1) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(size)
+    except OSError as exc:
+        raise InputError(f"{str(path)!r}: cannot read the file ({exc.strerror}).") from exc
+
+
+def _refuse_binary(head: bytes, label: str, encoding: str | None) -> None:
+    """A school list is text: say what the file is when it is not, before reading it all.
+
+    Zero bytes are refused unless ``encoding`` is given (UTF-16 text without a byte-order
+    mark is full of them)."""
+    for signature, what in _SIGNATURES.items():
+        if head.startswith(signature):
+            raise InputError(
+                f"{label}: this is {what}, not a text file. Give the file its real extension "
+                "(.xlsx), or open it and save the school list as CSV UTF-8."
+            )
+    if encoding is not None or head[:2] in _UTF16_BOMS or b"\x00" not in head:
+        return
+    at = head.index(b"\x00")
+    row = head.count(b"\n", 0, at) + 1
+    raise InputError(
+        f"{label}: not a text file: row {row} holds a zero byte (at byte {at:,}), which text "
+        "never does. It is binary data, or UTF-16 text without a byte-order mark: open it and "
+        "save the school list as CSV UTF-8 (Excel: Save As > 'CSV UTF-8'), or pass "
+        "encoding='utf-16-le' if that is what it is."
+    )
+
+
+def _first_codec(data: bytes, encoding: str | None) -> str:
+    if encoding is not None:
+        return encoding
+    if data[:2] in _UTF16_BOMS:
+        return "utf-16"  # Excel's "Unicode text"
+    return "utf-8-sig"
+
+
+def _lenient(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("gb18030", errors="replace")
+
+
+def _head_lines(head: bytes, complete: bool, encoding: str | None) -> list[str]:
+    """The first rows of a text file, decoded leniently (the whole file is checked later)."""
+    if not complete and head.rfind(b"\n") > 0:
+        head = head[: head.rfind(b"\n")]  # the last line may be cut mid-character
+    codec = _first_codec(head, encoding)
+    if codec == "utf-8-sig":
+        text = "\n".join(_lenient(line) for line in head.split(b"\n"))
+    else:
+        text = head.decode(codec, errors="replace")
+    lines = text.lstrip("\ufeff").split("\n")
+    return [line.rstrip("\r") for line in lines[:_SCAN_ROWS]]
+
+
+def _decoded(data: bytes, encoding: str | None, label: str) -> tuple[bytes, str, list[str]]:
+    """The file's bytes for pandas, their codec, and notes; every byte is checked to decode.
+
+    Without ``encoding``, a byte-order mark decides (UTF-16, UTF-8), else UTF-8 when the
+    whole file is UTF-8, else each line on its own (:func:`_decode_lines`).
+    """
+    codec = _first_codec(data, encoding)
+    bad = _first_bad_byte(data, codec)
+    if bad is None:
+        return data, codec, []
+    if encoding is None and codec == "utf-8-sig":
+        return _decode_lines(data, label)
+    row = data.count(b"\n", 0, bad) + 1
+    raise InputError(
+        f"{label}: cannot decode the file as {codec}: row {row} has byte 0x{data[bad]:02x}, "
+        f"which {codec} does not allow. Re-save it as CSV UTF-8 (Excel: Save As > "
+        "'CSV UTF-8'), or pass the file's encoding=…"
+    )
+
+
+def _first_bad_byte(data: bytes, codec: str, chunk: int = 1 << 20) -> int | None:
+    """Where ``data`` stops decoding as ``codec`` (None: it decodes), a chunk at a time so
+    that a large file is never held twice."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    view = memoryview(data)
+    for start in range(0, len(data), chunk):
+        pending = len(decoder.getstate()[0])  # bytes of a character cut by the last chunk
+        try:
+            decoder.decode(view[start : start + chunk])
+        except UnicodeDecodeError as exc:
+            return max(start - pending + exc.start, 0)
+    pending = len(decoder.getstate()[0])
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return len(data) - pending
+    return None
+
+
+def _classify_lines(lines: list[bytes]) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """Row numbers of non-ASCII lines that are UTF-8, that are GBK only, and that are neither
+    (with the first byte that fails)."""
+    utf8, gbk, bad = [], [], []
+    for number, line in enumerate(lines, start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8.append(number)
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            line.decode("gb18030")
+            gbk.append(number)
+        except UnicodeDecodeError as exc:
+            bad.append((number, line[exc.start]))
+    return utf8, gbk, bad
+
+
+def _decode_lines(data: bytes, label: str) -> tuple[bytes, str, list[str]]:
+    """Decode a file that is not all UTF-8 line by line: UTF-8 where a line is, else GBK.
+
+    A file whose non-ASCII lines are all GBK is read as GB18030. A file mixing both (rows
+    pasted from two sources) has each line decoded on its own, and a warning names the GBK
+    rows. A line that is neither is an error naming its row: the file is then in some third
+    encoding (Latin-1, Big5, …) in which the other rows may be wrong too.
+    """
+    bom = data.startswith(codecs.BOM_UTF8)
+    lines = (data[len(codecs.BOM_UTF8):] if bom else data).split(b"\n")
+    utf8, gbk, bad = _classify_lines(lines)
+    if bad:
+        rows = [number for number, _ in bad]
+        raise InputError(
+            f"{label}: {len(bad):,} rows can be decoded neither as UTF-8 nor as GBK/GB18030: "
+            f"{_rows_text(rows)} (row {bad[0][0]} has byte 0x{bad[0][1]:02x}). The file is in "
+            "another encoding (Latin-1 / Windows-1252, Big5, Shift-JIS, …?). Re-save it as CSV "
+            "UTF-8 (Excel: Save As > 'CSV UTF-8'), or pass its encoding=…"
+        )
+    notes = _rare_gbk_note(lines, gbk)
+    if not utf8 and not bom:
+        return data, "gb18030", notes
+    wrong = set(gbk)
+    fixed = b"\n".join(
+        line.decode("gb18030").encode("utf-8") if number in wrong else line
+        for number, line in enumerate(lines, start=1)
+    )
+    notes.insert(0, f"rows in two encodings: {len(gbk):,} rows are GBK/GB18030 "
+                    f"({_rows_text(gbk)}), the others UTF-8; each row was decoded on its own. "
+                    "Re-save the file as CSV UTF-8 so that it has one encoding.")
+    return fixed, "utf-8", notes
+
+
+def _rare_gbk_note(lines: list[bytes], gbk: list[int]) -> list[str]:
+    """Rows that decode as GBK only through characters outside the common GB2312 set: the
+    signature of a Latin-1 / Windows-1252 file (``é`` followed by a letter is a valid GBK
+    pair), which no byte can prove wrong."""
+    rare = []
+    for number in gbk:
+        try:
+            lines[number - 1].decode("gb2312")
+        except UnicodeDecodeError:
+            rare.append(number)
+    if not rare:
+        return []
+    example = lines[rare[0] - 1].decode("gb18030").strip()[:60]
+    return [f"{len(rare):,} rows read as GBK hold characters outside the common GB2312 set "
+            f"({_rows_text(rare)}; row {rare[0]}: {example!r}). If the file is in Latin-1 / "
+            "Windows-1252 (accented letters) or Big5, pass its encoding=… (or re-save it as "
+            "CSV UTF-8); if the names read right, ignore this."]
+
+
+def _fields(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+def _find_header(lines: list[str], spec: _HeaderSpec) -> tuple[str, int] | None:
+    """The delimiter and index of the first line that is a header with the required columns;
+    among delimiters that find one, the one that splits it into most fields (ties: the
+    comma)."""
+    found = []
+    for delimiter in _DELIMITERS:
+        for index, line in enumerate(lines):
+            fields = _fields(line, delimiter)
+            if line.strip() and spec.fits(fields):
+                found.append((len(fields), delimiter, index))
+                break
+    if not found:
+        return None
+    _, delimiter, index = max(found, key=lambda item: item[0])
+    return delimiter, index
+
+
+def _no_header(lines: list[str], spec: _HeaderSpec, label: str) -> InputError:
+    """The error for a text file none of whose first rows is a usable header."""
+    index = next(i for i, line in enumerate(lines) if line.strip())
+    line = lines[index].strip()
+    delimiter = max(_DELIMITERS, key=lambda d: len(_fields(line, d)))
+    headers = _fields(line, delimiter)
+    if len(headers) < 2:
+        seen = [name for sep, name in _OTHER_SEPARATORS.items() if sep in line]
+        guess = f" It seems to be separated by {seen[0]}." if seen else ""
+        return InputError(
+            f"{label}: row {index + 1}, the header, is one single column ({line[:80]!r}): no "
+            f"comma, semicolon, tab or '|' separates its headers.{guess} Save the file as CSV "
+            "with commas (Excel: Save As > 'CSV UTF-8'), one header per column."
+        )
+    try:
+        spec.resolve(headers, needs_coordinates=True, source=f"{label}, row {index + 1}")
+    except InputError as exc:
+        return exc
+    return InputError(f"{label}: no header row with the school columns in the first "
+                      f"{_SCAN_ROWS} rows.")
+
+
+def _title_notes(lines: list[str], start: int, delimiter: str) -> list[str]:
+    above = [line.strip().strip(delimiter).strip() for line in lines[:start]]
+    filled = [text for text in above if text]
+    if not filled:
+        return []
+    return [f"the header is on row {start + 1}; the {start} row(s) above it were not read "
+            f"as data ({filled[0][:60]!r})."]
+
+
+def _read_csv(
+    path: Path, *, sheet: str | int | None, encoding: str | None, spec: _HeaderSpec
+) -> _Loaded:
     label = str(path)
+    head = _read_bytes(path, _HEAD_BYTES)
+    complete = len(head) < _HEAD_BYTES
+    _refuse_binary(head, label, encoding)
+    lines = _head_lines(head, complete, encoding)
+    if not any(line.strip() for line in lines):
+        raise InputError(f"{label}: the file is empty. Put a header row and one school per row.")
+    found = _find_header(lines, spec)
+    if found is None:  # before reading the rest: a 100 MB file of junk fails at once
+        raise _no_header(lines, spec, label)
+    delimiter, start = found
+    data, codec, notes = _decoded(head if complete else _read_bytes(path), encoding, label)
+    try:
+        # All text, nothing turned into NaN: the report shows cells as they were written.
+        frame = pd.read_csv(
+            io.BytesIO(data), encoding=codec, sep=delimiter, skiprows=start, dtype=str,
+            keep_default_na=False, skip_blank_lines=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise _parse_error(exc, label, delimiter) from exc
+    del data
+    loaded = _Loaded(frame, _positions(frame, start + 2), label, text_cells=True,
+                     notes=notes + _title_notes(lines, start, delimiter))
+    loaded = _drop_blank_rows(loaded)
+    _check_row_delimiters(loaded, delimiter)
+    return loaded
+
+
+def _parse_error(exc: Exception, label: str, delimiter: str) -> InputError:
+    text = " ".join(str(exc).split())
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if fields is None:
+        return InputError(
+            f"{label}: cannot parse the file as a table ({text}). Check that every row has "
+            "as many delimiters as the header and that quotes are closed."
+        )
+    expected, row, seen = fields.groups()
+    return InputError(
+        f"{label}: row {row} has {seen} fields but the header has {expected}: a delimiter too "
+        f"many in that row ({_DELIMITERS[delimiter]} separate the columns: is one inside a "
+        "name? put the name in double quotes), or a column without a header."
+    )
+
+
+def _check_row_delimiters(loaded: _Loaded, delimiter: str) -> None:
+    """A row written with another delimiter than the header's lands whole in the first
+    column: reject it, naming both delimiters."""
+    frame = loaded.frame
+    width = frame.shape[1]
+    if width < 2:
+        return
+    suspects = _blank(frame.iloc[:, -1])
+    for i in range(1, width - 1):
+        if not suspects.any():
+            return
+        suspects[suspects] = _blank(frame.iloc[suspects, i])
+    if not suspects.any():
+        return
+    first = frame.iloc[:, 0].fillna("")
+    others = {**_DELIMITERS, **_OTHER_SEPARATORS}
+    for other, name in others.items():
+        if other == delimiter or other == " ":
+            continue
+        mask = suspects.copy()
+        mask[suspects] = first[suspects].str.count(re.escape(other)).to_numpy() >= width - 1
+        if mask.any():
+            reason = f"row separated by {name}, the header by {_DELIMITERS[delimiter]}"
+            loaded.problems.append((mask, str(frame.columns[0]), first, reason))
+            suspects = suspects & ~mask
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+@dataclass
+class _Sheet:
+    """The cells of one sheet, merged ranges filled in, and the index of its header row."""
+
+    name: str
+    grid: list[list[Any]]
+    merged: list[Any]  # openpyxl CellRange, top to bottom
+    header: int | None  # 0-based; None when no row of the first _SCAN_ROWS fits
+
+
+def _open_workbook(path: Path, label: str) -> Any:
+    import openpyxl
+
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it ignores; they do not affect cells.
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            with pd.ExcelFile(path, engine="openpyxl") as book:
-                names = [str(n) for n in book.sheet_names]
-                chosen = _choose(names, sheet, "sheet", label)
-                frame = pd.read_excel(book, sheet_name=chosen)
-    except InputError:
-        raise
+            # Not read-only: only a full load knows the merged ranges.
+            return openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl and zipfile raise many unrelated types
         raise InputError(
             f"{label}: cannot read the workbook ({type(exc).__name__}: {exc}). Open it in "
             "Excel and save it again as .xlsx, or save the sheet as CSV UTF-8."
         ) from exc
-    loaded = _Loaded(frame, _positions(frame), f"{label} [sheet {chosen!r}]")
-    loaded.notes += _several_note(names, chosen, "sheet", "sheet=… / --sheet")
+
+
+def _header_names(row: list[Any]) -> list[str]:
+    return ["" if value is None else str(value).strip() for value in row]
+
+
+def _sheet(sheet: Any, spec: _HeaderSpec, max_row: int | None = None) -> _Sheet:
+    """Read a sheet's cells (a merged range's value in every cell it covers) and find the
+    header among its first rows."""
+    # Never past the sheet's last row: openpyxl would create the cells it is asked for.
+    last = sheet.max_row if max_row is None else min(max_row, sheet.max_row)
+    grid = [list(row) for row in sheet.iter_rows(max_row=last, values_only=True)]
+    merged = sorted(sheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col))
+    for cells in merged:
+        if cells.min_row > len(grid):
+            continue
+        value = grid[cells.min_row - 1][cells.min_col - 1]
+        for r in range(cells.min_row - 1, min(cells.max_row, len(grid))):
+            grid[r][cells.min_col - 1 : cells.max_col] = [value] * cells.size["columns"]
+    rows = grid[:_SCAN_ROWS]
+    header = next((i for i, row in enumerate(rows) if spec.fits(_header_names(row))), None)
+    return _Sheet(str(sheet.title), grid, merged, header)
+
+
+def _read_excel(
+    path: Path, *, sheet: str | int | None, encoding: str | None, spec: _HeaderSpec
+) -> _Loaded:
+    label = str(path)
+    book = _open_workbook(path, label)
+    try:
+        names = [str(ws.title) for ws in book.worksheets]  # chart sheets hold no cells
+        if sheet is None:
+            chosen, notes = _pick_sheet(book, names, spec, label)
+        else:
+            chosen, notes = _choose(names, sheet, "sheet", label), []
+        table = _sheet(book[chosen], spec)
+    finally:
+        book.close()
+    loaded = _sheet_loaded(table, f"{label} [sheet {chosen!r}]")
+    loaded.notes[:0] = notes
     return _drop_blank_rows(loaded)
 
 
-def _read_vector(path: Path, *, sheet: str | int | None, encoding: str | None) -> _Loaded:
+def _pick_sheet(
+    book: Any, names: list[str], spec: _HeaderSpec, label: str
+) -> tuple[str, list[str]]:
+    """The first sheet whose header has the school columns; an error listing the sheets when
+    a workbook of several has none."""
+    if len(names) == 1:
+        return names[0], []
+    probes = [_sheet(book[name], spec, max_row=_SCAN_ROWS) for name in names]
+    fitting = [probe.name for probe in probes if probe.header is not None]
+    if not fitting:
+        for probe in probes:  # a merged header cell is the likeliest cause: name it
+            _refuse_merged_header(probe, f"{label} [sheet {probe.name!r}]")
+        starts = "; ".join(
+            f"sheet {probe.name!r} starts with {_cells_text(probe.grid)}" for probe in probes[:5]
+        )
+        raise InputError(
+            f"{label}: none of its {len(names)} sheets has a header row with the school "
+            f"columns (name, quality, longitude, latitude) in its first {_SCAN_ROWS} rows: "
+            f"{starts}. Choose the sheet with sheet=… (--sheet NAME) and map its headers "
+            "with columns=… (--column FIELD=HEADER)."
+        )
+    note = (f"the file has {len(names)} sheets ({', '.join(map(repr, names))}); read "
+            f"{fitting[0]!r}, the first whose header has the school columns. Choose another "
+            "with sheet=… / --sheet.")
+    return fitting[0], [note]
+
+
+def _cells_text(grid: list[list[Any]]) -> str:
+    row = next((r for r in grid if any(v is not None for v in r)), None)
+    if row is None:
+        return "nothing (empty)"
+    shown = [repr(str(v)[:30]) for v in row if v is not None][:6]
+    return ", ".join(shown)
+
+
+def _first_filled(grid: list[list[Any]]) -> int:
+    return next((i for i, row in enumerate(grid) if any(v is not None for v in row)), 0)
+
+
+def _unique_headers(row: list[Any]) -> list[str]:
+    """Header names as pandas makes them: blanks become ``Unnamed: i``, repeats ``name.1``."""
+    names, seen = [], {}
+    for i, name in enumerate(_header_names(row)):
+        name = name or f"Unnamed: {i}"
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        names.append(f"{name}.{count}" if count else name)
+    return names
+
+
+def _sheet_loaded(table: _Sheet, label: str) -> _Loaded:
+    header = table.header
+    if header is None:
+        _refuse_merged_header(table, label)
+        header = _first_filled(table.grid)
+    columns = _unique_headers(table.grid[header])
+    frame = pd.DataFrame(table.grid[header + 1 :], columns=columns)
+    blank = [c for c, h in zip(columns, _header_names(table.grid[header]), strict=True)
+             if not h and frame[c].isna().all()]
+    frame = frame.drop(columns=blank)
+    loaded = _Loaded(frame, _positions(frame, header + 2), label)
+    loaded.notes += _sheet_notes(table, header)
+    return loaded
+
+
+def _spans_columns(cells: Any, row: list[Any]) -> bool:
+    """A merged range over several columns of a row that has other cells too (a title row
+    merged across the table is not a header cell)."""
+    outside = [v for c, v in enumerate(row, start=1)
+               if not cells.min_col <= c <= cells.max_col and v is not None]
+    return cells.max_col > cells.min_col and bool(outside)
+
+
+def _refuse_merged_header(table: _Sheet, label: str) -> None:
+    """No header found and a header cell merged over columns: the merge is the likely cause."""
+    from openpyxl.utils import get_column_letter
+
+    first = _first_filled(table.grid)
+    for cells in table.merged:
+        if cells.min_row - 1 in (first, first + 1) and _spans_columns(
+                cells, table.grid[cells.min_row - 1]):
+            value = table.grid[cells.min_row - 1][cells.min_col - 1]
+            hidden = ", ".join(get_column_letter(c) for c in range(cells.min_col + 1,
+                                                                   cells.max_col + 1))
+            raise InputError(
+                f"{label}: header cell {cells.coord} ({str(value)!r}) is merged over "
+                f"{cells.size['columns']} columns, so column(s) {hidden} have no header of "
+                f"their own, and no row of the first {_SCAN_ROWS} has the school columns. "
+                f"Unmerge {cells.coord} and give each column its own header (e.g. 经度 and 纬度 "
+                "under a merged 坐标), or save the sheet as CSV with one header row."
+            )
+
+
+def _sheet_notes(table: _Sheet, header: int) -> list[str]:
+    notes = []
+    in_header = [c for c in table.merged if c.min_row - 1 <= header <= c.max_row - 1]
+    used = {(r, c) for cells in in_header for r, c in cells.cells}  # 1-based
+    above = [v for r, row in enumerate(table.grid[:header], start=1)
+             for c, v in enumerate(row, start=1) if v is not None and (r, c) not in used]
+    if above:
+        notes.append(f"the header is on row {header + 1}; the {header} row(s) above it were not "
+                     f"read as data ({str(above[0])[:60]!r}).")
+    if in_header:
+        notes.append("merged header cells were read as the header of each column they cover: "
+                     + ", ".join(c.coord for c in in_header[:5]) + ".")
+    in_data = [c for c in table.merged if c.min_row - 1 > header]
+    if in_data:
+        shown = ", ".join(
+            f"{c.coord} ({str(table.grid[c.min_row - 1][c.min_col - 1])[:30]!r})"
+            for c in in_data[:3])
+        notes.append(f"{len(in_data):,} merged cells in the data were copied into every row and "
+                     f"column they cover: {shown}{', …' if len(in_data) > 3 else ''}.")
+    return notes
+
+
+def _read_vector(
+    path: Path, *, sheet: str | int | None, encoding: str | None, spec: _HeaderSpec
+) -> _Loaded:
     import pyogrio
 
     label = str(path)
@@ -402,13 +920,25 @@ class _Fields:
 
     loaded: _Loaded
     column_map: dict[str, str]
-    log: ProblemLog = field(default_factory=ProblemLog)
+    log: ProblemLog = field(default_factory=ProblemLog)  # rows rejected
+    flags: ProblemLog = field(default_factory=ProblemLog)  # rows kept, worth a look
     values: dict[str, pd.Series] = field(default_factory=dict)
     derived: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Coordinates: which rows have usable ones, the same in WGS-84, and how to show them.
+    coords_ok: np.ndarray | None = None
+    wgs: tuple[np.ndarray, np.ndarray] | None = None
+    coord_column: str = ""
+    coord_cells: CellPairs | None = None
 
     def raw(self, field_name: str) -> pd.Series:
         return self.loaded.frame[self.column_map[field_name]]
+
+    def kept(self) -> np.ndarray:
+        """Rows with no problem so far."""
+        keep = np.ones(len(self.loaded.frame), dtype=bool)
+        keep[self.log.positions()] = False
+        return keep
 
     def bad_cells(self, field_name: str, mask: pd.Series, outcome: str) -> None:
         """Note cells that could not be read, with a few examples, without rejecting rows."""
@@ -444,10 +974,11 @@ def _check_ids(f: _Fields) -> None:
 
 
 def _check_name_and_quality(f: _Fields) -> None:
-    names = as_text(f.raw(schema.NAME))
-    absent = missing_mask(f.raw(schema.NAME))
+    raw_names = f.raw(schema.NAME)
+    names = as_text(raw_names)
+    absent = names.isna() | names.str.casefold().isin(PLACEHOLDERS)
     f.values[schema.NAME] = names.where(~absent)
-    f.log.add(absent, f.column_map[schema.NAME], f.raw(schema.NAME), "missing name")
+    f.log.add(absent, f.column_map[schema.NAME], raw_names, "missing name")
     header, raw = f.column_map[schema.QUALITY], f.raw(schema.QUALITY)
     quality = parse_float(raw)
     f.values[schema.QUALITY] = quality.values
@@ -457,7 +988,7 @@ def _check_name_and_quality(f: _Fields) -> None:
     f.log.add(infinite, header, raw, "quality is not finite")
 
 
-def _coordinate_cells(f: _Fields) -> tuple[pd.Series, pd.Series, str, str, pd.Series]:
+def _coordinate_cells(f: _Fields) -> tuple[pd.Series, pd.Series, str, str, CellPairs]:
     """Longitude and latitude of every row (NaN where unusable), with the problems logged."""
     points = f.loaded.points
     if points is not None:
@@ -465,8 +996,7 @@ def _coordinate_cells(f: _Fields) -> tuple[pd.Series, pd.Series, str, str, pd.Se
         # NaN coordinates: no geometry, an empty one, or one the reprojection could not place.
         gone = lon.isna() | lat.isna()
         f.log.add(gone, "geometry", pd.Series("", index=points.index), "missing geometry")
-        shown = display_values(lon) + ", " + display_values(lat)
-        return lon, lat, "geometry", "geometry", shown
+        return lon, lat, "geometry", "geometry", CellPairs(lon, lat)
     lon_col, lat_col = f.column_map[LON], f.column_map[LAT]
     cells = {}
     for axis, header, word in ((LON, lon_col, "longitude"), (LAT, lat_col, "latitude")):
@@ -474,15 +1004,15 @@ def _coordinate_cells(f: _Fields) -> tuple[pd.Series, pd.Series, str, str, pd.Se
         f.log.add(parsed.missing, header, f.raw(axis), f"missing {word}")
         f.log.add(parsed.bad, header, f.raw(axis), f"{word} not understood")
         cells[axis] = parsed.values
-    shown = display_values(f.raw(LON)) + ", " + display_values(f.raw(LAT))
-    return cells[LON], cells[LAT], lon_col, lat_col, shown
+    return cells[LON], cells[LAT], lon_col, lat_col, CellPairs(f.raw(LON), f.raw(LAT))
 
 
 def _check_coordinates(f: _Fields, coords: str) -> None:
     lon, lat, lon_col, lat_col, shown = _coordinate_cells(f)
     pair = lon_col if lon_col == lat_col else f"{lon_col}, {lat_col}"
     both = lon.notna() & lat.notna()
-    f.log.add(both & (lon == 0) & (lat == 0), pair, shown, "coordinates 0, 0 (a placeholder)")
+    zero = both & (lon == 0) & (lat == 0)
+    f.log.add(zero, pair, shown, "coordinates 0, 0 (a placeholder)")
     # |lat| in (90, 180] with |lon| <= 90 is a swap; |lat| in the millions is a lost decimal.
     swapped = both & lat.abs().gt(90) & lat.abs().le(180) & lon.abs().le(90)
     if coords != "wgs84":
@@ -494,6 +1024,51 @@ def _check_coordinates(f: _Fields, coords: str) -> None:
     f.log.add(lat.notna() & ~swapped & ~lat.abs().le(90), lat_col, shown,
               "latitude outside [-90, 90]")
     f.values[LON], f.values[LAT] = lon, lat
+    ok = (both & ~zero & ~swapped & lon.abs().le(180) & lat.abs().le(90)).to_numpy(dtype=bool)
+    wlon, wlat = np.full(len(ok), np.nan), np.full(len(ok), np.nan)
+    wlon[ok], wlat[ok] = to_wgs84(lon.to_numpy(dtype=float)[ok], lat.to_numpy(dtype=float)[ok],
+                                  coords)
+    f.coords_ok, f.wgs, f.coord_column, f.coord_cells = ok, (wlon, wlat), pair, shown
+
+
+def _check_study_area(f: _Fields, area: gpd.GeoSeries | None) -> None:
+    """Reject rows whose point lies outside the study area, saying when a swap would fix it."""
+    if area is None:
+        return
+    lon, lat = f.wgs
+    outside = f.coords_ok.copy()
+    outside[f.coords_ok] = ~inside(lon[f.coords_ok], lat[f.coords_ok], area)
+    if not outside.any():
+        return
+    swap = outside & (np.abs(lon) <= 90)
+    fits_swapped = np.zeros(len(outside), dtype=bool)
+    if swap.any():
+        fits_swapped[swap] = inside(lat[swap], lon[swap], area)
+    reason = pd.Series(np.where(
+        fits_swapped,
+        "outside the study area; inside it with latitude and longitude swapped",
+        "outside the study area",
+    ))
+    f.log.add(outside, f.coord_column, f.coord_cells, reason)
+
+
+def _check_far(f: _Fields, keep: np.ndarray, reject: bool) -> None:
+    """Flag (or reject) kept schools far from all the others (:func:`far_from_the_rest`)."""
+    pos = np.flatnonzero(keep)
+    lon, lat = f.wgs[0][pos], f.wgs[1][pos]
+    far, km, limit = far_from_the_rest(lon, lat)
+    if not far.any():
+        return
+    centre = f"{np.median(lon):.2f}, {np.median(lat):.2f}"
+    reasons = pd.Series("", index=range(len(keep)), dtype="str")
+    reasons.iloc[pos[far]] = [
+        f"far from all the other schools; {d:,.0f} km from their median point ({centre}), "
+        f"more than {limit:,.0f} km ({FAR_FACTOR:g} times their median distance from it)"
+        for d in km[far]
+    ]
+    mask = np.zeros(len(keep), dtype=bool)
+    mask[pos[far]] = True
+    (f.log if reject else f.flags).add(mask, f.coord_column, f.coord_cells, reasons)
 
 
 def _read_optional(f: _Fields) -> None:
@@ -527,6 +1102,98 @@ def _read_lead_candidate(f: _Fields, n: int) -> None:
     f.values[schema.LEAD_CANDIDATE] = flags
     f.bad_cells(schema.LEAD_CANDIDATE, bad, "are not yes/no (1/0, true/false, 是/否) and were "
                                             "taken as False")
+
+
+# --------------------------------------------------------------------------- kept schools
+
+
+def _refuse_one_point(f: _Fields, keep: np.ndarray) -> None:
+    """Every school at one point: the coordinates cannot be real, and grouping by nearness
+    would be meaningless; say so instead of grouping by quality alone in silence."""
+    pos = np.flatnonzero(keep)
+    if len(pos) < 3:
+        return
+    lon, lat = f.wgs[0][pos], f.wgs[1][pos]
+    if np.ptp(lon) > 0 or np.ptp(lat) > 0:
+        return
+    rows = f.loaded.rows[pos]
+    raise InputError(
+        f"{f.loaded.label}: all {len(pos):,} schools (rows {rows[0]}-{rows[-1]}) are at one "
+        f"point, {f.coord_cells.iloc[pos[:1]].iloc[0]} in column(s) {f.coord_column!r}, so every "
+        "distance between them is 0 and no grouping by nearness is possible. The coordinates "
+        "were probably filled with one place (a town centre or the bureau's address): give "
+        "each school its own coordinates (geocode the addresses) and read again."
+    )
+
+
+def _flag_shared(f: _Fields, keep: np.ndarray) -> None:
+    """Flag kept schools that share a name, a name and a point, or a point with 2 others."""
+    pos = np.flatnonzero(keep)
+    table = pd.DataFrame({
+        "name": f.values[schema.NAME].iloc[pos].str.casefold().to_numpy(),
+        "lon": f.wgs[0][pos], "lat": f.wgs[1][pos], "row": f.loaded.rows[pos],
+    })
+    same_name = table.groupby("name", sort=False)["row"].transform("first").to_numpy()
+    same_both = table.groupby(["name", "lon", "lat"], sort=False)["row"].transform("first")
+    by_point = table.groupby(["lon", "lat"], sort=False)["row"]
+    point_first = by_point.transform("first").to_numpy()
+    point_size = by_point.transform("size").to_numpy()
+    rows = table["row"].to_numpy()
+    twice = same_both.to_numpy() != rows
+    named = (same_name != rows) & ~twice
+    crowded = (point_first != rows) & (point_size >= 3) & ~twice
+    name_header, name_cells = f.column_map[schema.NAME], f.raw(schema.NAME)
+    _flag(f, pos, twice, name_header, name_cells, [
+        f"same name and point as another school; first at row {r}: probably entered twice"
+        for r in same_both.to_numpy()[twice]])
+    _flag(f, pos, named, name_header, name_cells, [
+        f"name used by another school; first at row {r}: kept (ids differ); tell them apart "
+        "by id" for r in same_name[named]])
+    _flag(f, pos, crowded, f.coord_column, f.coord_cells, [
+        f"point shared by several schools; {k} at this point, first at row {r}: check their "
+        "coordinates" for k, r in zip(point_size[crowded], point_first[crowded], strict=True)])
+
+
+def _flag(f: _Fields, pos: np.ndarray, mask: np.ndarray, column: str,
+          cells: pd.Series | CellPairs, reasons: list[str]) -> None:
+    """Flag the kept rows ``pos[mask]`` with one reason each."""
+    if not mask.any():
+        return
+    full = np.zeros(len(f.loaded.frame), dtype=bool)
+    full[pos[mask]] = True
+    text = pd.Series("", index=range(len(full)), dtype="str")
+    text.iloc[pos[mask]] = reasons
+    f.flags.add(full, column, cells, text)
+
+
+def _flag_quality(f: _Fields, keep: np.ndarray) -> None:
+    """A few negative values on a scale otherwise >= 0 are likely codes for 'missing'
+    (-99, -999); a quality equal for every school ranks nothing."""
+    header, quality = f.column_map[schema.QUALITY], f.values[schema.QUALITY]
+    kept = quality[keep]
+    negative = keep & (quality < 0).to_numpy()
+    n_neg = int(negative.sum())
+    if n_neg and n_neg <= max(1, 0.1 * len(kept)) and int((kept >= 0).sum()) >= 2:
+        f.flags.add(negative, header, f.raw(schema.QUALITY),
+                    "negative quality where the other schools' are >= 0; a code such as -99 "
+                    "may mean 'missing': blank it if so")
+    if len(kept) >= 2 and kept.nunique() == 1:
+        f.notes.append(
+            f"quality (column {header!r}) is {kept.iloc[0]:g} for all {len(kept):,} schools: "
+            "it cannot rank them, so a policy taking the top share by quality as leads "
+            "(leads = 'top:…') would pick them arbitrarily, and balancing quality means "
+            "nothing. Check that the right column is read as quality (columns={'quality': …} "
+            "/ --column quality=…)."
+        )
+
+
+def _note_no_lead_candidate(f: _Fields, keep: np.ndarray) -> None:
+    if schema.LEAD_CANDIDATE in f.column_map and not f.values[schema.LEAD_CANDIDATE][keep].any():
+        f.notes.append(
+            f"lead_candidate (column {f.column_map[schema.LEAD_CANDIDATE]!r}) marks no school: "
+            "a policy with leads = 'column:lead_candidate' will find no lead. Mark the lead "
+            "schools (1 / 是), or let the policy choose leads by quality."
+        )
 
 
 # --------------------------------------------------------------------------- the frame
@@ -568,18 +1235,18 @@ def _quality(values: pd.Series, higher_is_better: bool, f: _Fields) -> pd.Series
 
 
 def _points(f: _Fields, keep: np.ndarray, coords: str) -> gpd.array.GeometryArray:
-    lon, lat = f.values[LON][keep].to_numpy(), f.values[LAT][keep].to_numpy()
-    source = "the geometry" if f.loaded.points is not None else (
-        f"{f.column_map[LON]!r}, {f.column_map[LAT]!r}")
+    """The kept schools' points, already converted to WGS-84 by :func:`_check_coordinates`."""
     if coords != "wgs84":
+        lon, lat = f.values[LON][keep].to_numpy(), f.values[LAT][keep].to_numpy()
         outside = ~((lon > 72.004) & (lon < 137.8347) & (lat > 0.8293) & (lat < 55.8271))
         if outside.any():
             f.notes.append(f"{int(outside.sum()):,} schools lie outside China, where "
                            f"{_SYSTEM_NAMES[coords]} equals WGS-84: they were not shifted.")
-        lon, lat = to_wgs84(lon, lat, coords)
+        source = "the geometry" if f.loaded.points is not None else (
+            f"{f.column_map[LON]!r}, {f.column_map[LAT]!r}")
         f.derived[schema.GEOMETRY] = (f"points from {source}, converted from "
                                       f"{_SYSTEM_NAMES[coords]} to WGS-84.")
-    return gpd.points_from_xy(lon, lat)
+    return gpd.points_from_xy(f.wgs[0][keep], f.wgs[1][keep])
 
 
 def _assemble(f: _Fields, keep: np.ndarray, coords: str, higher_is_better: bool
@@ -619,8 +1286,8 @@ def _fill_area(
     return schools.assign(**{schema.AREA: area})
 
 
-def _rejected(f: _Fields) -> pd.DataFrame:
-    problems = f.log.frame()
+def _problem_frame(f: _Fields, log: ProblemLog) -> pd.DataFrame:
+    problems = log.frame()
     pos = problems["pos"].to_numpy()
     return pd.DataFrame({
         "row": f.loaded.rows[pos].astype(np.int64),
@@ -632,11 +1299,42 @@ def _rejected(f: _Fields) -> pd.DataFrame:
     }).astype({c: "str" for c in _REJECTED_COLUMNS if c != "row"})
 
 
+_SEVERITY = (
+    "far from all the other schools", "same name and point as another school",
+    "negative quality where the other schools' are >= 0", "point shared by several schools",
+    "name used by another school",
+)
+
+
+def _by_severity(flagged: pd.DataFrame) -> pd.DataFrame:
+    """Flagged rows, the likeliest mistakes first (then by row)."""
+    kind = flagged["reason"].str.split(";", n=1).str[0]
+    rank = kind.map({k: i for i, k in enumerate(_SEVERITY)}).fillna(len(_SEVERITY))
+    order = np.lexsort((flagged["row"].to_numpy(), rank.to_numpy()))
+    return flagged.iloc[order].reset_index(drop=True)
+
+
 def _problem_list(rejected: pd.DataFrame, limit: int) -> str:
     lines = [f"  {_describe(p)}" for p in rejected.head(limit).itertuples()]
     if len(rejected) > limit:
         lines.append(f"  … and {len(rejected) - limit:,} more")
     return "\n".join(lines)
+
+
+def _advice(report: ReadReport) -> str:
+    """What to do when no row is usable, from the most common reason."""
+    reason = report.counts_by_reason().index[0]
+    lon, lat = report.column_map.get(LON), report.column_map.get(LAT)
+    if reason == "latitude and longitude probably swapped" and lon and lat:
+        return (f"The columns look exchanged: read {lat!r} as longitude and {lon!r} as "
+                f"latitude, columns={{'lon': {lat!r}, 'lat': {lon!r}}} in Python or "
+                f"--column lon={lat} --column lat={lon} on the command line.")
+    if reason == "outside the study area":
+        return ("Check study_area= (min_lon, min_lat, max_lon, max_lat, in WGS-84 degrees) and "
+                "coords=.")
+    if reason.startswith("row separated by"):
+        return "Use one delimiter throughout the file (save it again as CSV UTF-8)."
+    return "Check that columns= maps the right headers and that coords= is right."
 
 
 def _fail_if_unusable(report: ReadReport, strict: bool) -> None:
@@ -650,15 +1348,14 @@ def _fail_if_unusable(report: ReadReport, strict: bool) -> None:
         reasons = ", ".join(f"{k} ({v:,})" for k, v in report.counts_by_reason().items())
         raise InputError(
             f"{report.source}: none of the {report.n_rows:,} rows can be used: {reasons}. "
-            f"First problems:\n{_problem_list(report.rejected, _TEXT_LIMIT)}\n"
-            "Check that columns= maps the right headers and that coords= is right."
+            f"First problems:\n{_problem_list(report.rejected, _TEXT_LIMIT)}\n{_advice(report)}"
         )
 
 
 # --------------------------------------------------------------------------- public
 
 
-def _check_arguments(coords: str, columns: Any) -> None:
+def _check_arguments(coords: str, columns: Any, far_points: str, encoding: str | None) -> None:
     if coords not in COORDINATE_SYSTEMS:
         raise InputError(
             f"coords must be one of {', '.join(map(repr, COORDINATE_SYSTEMS))}, got {coords!r}."
@@ -668,6 +1365,14 @@ def _check_arguments(coords: str, columns: Any) -> None:
             "columns must map contract fields to headers, e.g. {'quality': 'house_price'}; "
             f"got {type(columns).__name__}."
         )
+    if far_points not in _FAR_POINTS:
+        raise InputError(f"far_points must be 'flag' or 'reject', got {far_points!r}.")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"encoding: unknown encoding {encoding!r}; give a Python codec "
+                             "name such as 'utf-8', 'gbk' or 'latin-1'.") from None
 
 
 def read_schools(
@@ -680,6 +1385,8 @@ def read_schools(
     id_column: str | None = None,
     sheet: str | int | None = None,
     urban_boundary: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
+    study_area: StudyArea | None = None,
+    far_points: str = "flag",
     strict: bool = False,
     encoding: str | None = None,
 ) -> ReadResult:
@@ -688,11 +1395,14 @@ def read_schools(
     Parameters
     ----------
     source
-        A CSV file (also ``.txt`` / ``.tsv``; comma, semicolon or tab, found from the header;
-        UTF-8, UTF-8 with BOM, GBK/GB18030 or UTF-16 with BOM, found from the bytes), an
-        Excel workbook (``.xlsx``), a GeoJSON, GeoPackage or Shapefile (geometry taken from
-        the file and reprojected to WGS-84), or a pandas DataFrame / GeoDataFrame (a named
-        index, such as ``school_id`` from an earlier read, is read as a column).
+        A CSV file (also ``.txt`` / ``.tsv``; comma, semicolon, tab or ``|``, found from the
+        header; UTF-8, UTF-8 with BOM, GBK/GB18030 or UTF-16 with BOM, found from the bytes,
+        line by line when UTF-8 and GBK rows are mixed), an Excel workbook (``.xlsx``), a
+        GeoJSON, GeoPackage or Shapefile (geometry taken from the file and reprojected to
+        WGS-84), or a pandas DataFrame / GeoDataFrame (a named index, such as ``school_id``
+        from an earlier read, is read as a column). In a CSV or a sheet the header is the
+        first of the first 10 rows that holds the required columns: title rows above it are
+        skipped and said so.
     columns
         Contract field -> header, for headers not recognised automatically (the recognised
         ones are listed in :data:`geogroup._validate.HEADER_ALIASES`), e.g.
@@ -713,11 +1423,22 @@ def read_schools(
         ``S00001``, ``S00002``, … are made from the spreadsheet row (row 2 -> ``S00001``).
     sheet
         Sheet of a workbook (or layer of a GeoPackage): a name, or a 0-based number (``'1'``
-        counts as a number unless a sheet has that name). Default: the first, and the report
-        says when there were others.
+        counts as a number unless a sheet has that name). Default: the first sheet whose
+        header has the school columns (the first layer), and the report says when there
+        were others.
     urban_boundary
         Urban polygons (a vector file or GeoDataFrame) to derive ``area`` from where the file
         does not give it; without it, a density rule is used (see :mod:`geogroup._area`).
+    study_area
+        Where the schools must be: a bounding box ``(min_lon, min_lat, max_lon, max_lat)`` in
+        WGS-84 degrees, a shapely polygon, or polygons (a GeoDataFrame or a vector file).
+        Rows outside it are rejected ("outside the study area", and "inside it with latitude
+        and longitude swapped" when that is so).
+    far_points
+        Without a study area, schools far from all the others (the rule of
+        :func:`geogroup._area.far_from_the_rest`: more than 10 times the median distance
+        from the schools' median point, and 50 km) are ``'flag'``-ged in
+        ``report.flagged`` and kept, or ``'reject'``-ed.
     strict
         Raise on any unusable row instead of rejecting it into the report.
     encoding
@@ -733,22 +1454,28 @@ def read_schools(
     Raises
     ------
     InputError
-        The source cannot be read (missing, empty, unknown type, undecodable), a required
-        field has no column, no row is usable, or ``strict`` and some row is not.
+        The source cannot be read (missing, empty, unknown type, not text, undecodable, no
+        header with the required columns, a merged header cell hiding a column), no row is
+        usable, every school is at one point, or ``strict`` and some row is not usable. The
+        message names the file, the row or header, and what to do.
 
     Notes
     -----
     Rows are numbered as a spreadsheet shows them: the header is row 1 and the first data
-    row is row 2; for a frame, row = position + 2. A row is rejected, with one entry per
-    problem, for: a missing name; missing, unreadable, non-finite quality; missing or
-    unreadable coordinates, ``0, 0``, longitude outside [-180, 180], latitude outside
-    [-90, 90], or latitude and longitude probably swapped (``90 < |lat| <= 180`` with
-    ``|lon| <= 90``; with GCJ-02/BD-09 also a latitude of 73-135 with a longitude of 18-54);
-    a missing id, or an id already used by an earlier row. Unreadable students, teachers,
-    lead_candidate or area cells only leave the cell missing (or derived) and are listed in
-    ``report.warnings``. Placeholders (``.``, ``-``, ``NA``, ``N/A``, ``null``, ``none``,
-    ``#N/A``, ``无``, ``空``, ``NOT APPLICABLE``, blank) are missing values. The input frame
-    or file is never modified.
+    row is row 2 (below title rows, the numbers follow the sheet); for a frame, row =
+    position + 2. A row is rejected, with one entry per problem, for: a missing name;
+    missing, unreadable, non-finite quality; missing or unreadable coordinates, ``0, 0``,
+    longitude outside [-180, 180], latitude outside [-90, 90], or latitude and longitude
+    probably swapped (``90 < |lat| <= 180`` with ``|lon| <= 90``; with GCJ-02/BD-09 also a
+    latitude of 73-135 with a longitude of 18-54); a point outside ``study_area``; a missing
+    id, or an id already used by an earlier row; a row of a CSV written with another
+    delimiter than the header. Unreadable students, teachers, lead_candidate or area cells
+    only leave the cell missing (or derived) and are listed in ``report.warnings``.
+    Placeholders (``.``, ``-``, ``NA``, ``N/A``, ``null``, ``none``, ``#N/A``, ``无``,
+    ``空``, ``NOT APPLICABLE``, blank) are missing values. Coordinates with units are read
+    when unambiguous (``116.39°E``, ``39°54'N``, ``116.4 度``). Negative quality is valid
+    (z-scores, value added); only a few negatives among values otherwise >= 0 are flagged,
+    as codes for "missing". The input frame or file is never modified.
 
     Examples
     --------
@@ -767,28 +1494,42 @@ def read_schools(
     >>> report.column_map["quality"]
     '得分'
     """
-    _check_arguments(coords, columns)
-    # Read the boundary first: a bad one is an error even when every row has its area.
+    _check_arguments(coords, columns, far_points, encoding)
+    # Read the areas first: a bad one is an error whatever the rows hold.
     polygons = None if urban_boundary is None else read_boundary(urban_boundary)
-    loaded = _load(source, sheet=sheet, encoding=encoding)
+    area = None if study_area is None else read_study_area(study_area)
+    spec = _HeaderSpec(columns, quality, id_column)
+    loaded = _load(source, sheet=sheet, encoding=encoding, spec=spec)
     if columns and LON in columns and LAT in columns and loaded.points is not None:
         loaded.points = None
         loaded.frame = loaded.frame.drop(columns=[loaded.geometry_column], errors="ignore")
-    column_map, notes = resolve_columns(
-        list(loaded.frame.columns), columns=columns, quality=quality, id_column=id_column,
-        needs_coordinates=loaded.points is None, source=loaded.label,
+    column_map, notes = spec.resolve(
+        list(loaded.frame.columns), needs_coordinates=loaded.points is None, source=loaded.label
     )
     f = _Fields(loaded, column_map, notes=loaded.notes + notes)
+    for problem in loaded.problems:
+        f.log.add(*problem)
+    _check_rows(f, coords, area)
+    if area is None:
+        _check_far(f, f.kept(), reject=far_points == "reject")
+    keep = f.kept()
+    if loaded.geometry_column is not None:
+        column_map[schema.GEOMETRY] = loaded.geometry_column
+    report = ReadReport(loaded.label, len(loaded.frame), int(keep.sum()),
+                        _problem_frame(f, f.log), column_map=column_map)
+    _fail_if_unusable(report, strict)
+    _refuse_one_point(f, keep)
+    _flag_shared(f, keep)
+    _flag_quality(f, keep)
+    _note_no_lead_candidate(f, keep)
+    schools = _fill_area(_assemble(f, keep, coords, higher_is_better), f, polygons)
+    return ReadResult(schools, replace(report, derived=f.derived, warnings=f.notes,
+                                       flagged=_by_severity(_problem_frame(f, f.flags))))
+
+
+def _check_rows(f: _Fields, coords: str, area: gpd.GeoSeries | None) -> None:
     _check_ids(f)
     _check_name_and_quality(f)
     _check_coordinates(f, coords)
+    _check_study_area(f, area)
     _read_optional(f)
-    keep = np.ones(len(loaded.frame), dtype=bool)
-    keep[f.log.positions()] = False
-    if loaded.geometry_column is not None:
-        column_map[schema.GEOMETRY] = loaded.geometry_column
-    report = ReadReport(loaded.label, len(loaded.frame), int(keep.sum()), _rejected(f),
-                        column_map=column_map)
-    _fail_if_unusable(report, strict)
-    schools = _fill_area(_assemble(f, keep, coords, higher_is_better), f, polygons)
-    return ReadResult(schools, replace(report, derived=f.derived, warnings=f.notes))

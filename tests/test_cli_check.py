@@ -85,3 +85,23 @@ def test_check_missing_file_exits_2(runner, tmp_path: Path):
     result = runner.invoke(main, ["check", str(tmp_path / "nope.csv")])
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
+
+
+def test_check_reads_the_sheet_asked_for_and_names_its_rows(runner, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["school_id", "name", "lon", "lat", "score"])
+    book.active.append(["A", "a", 116.4, 39.9, 1])
+    other = book.create_sheet("2023")
+    other.append(["2023年名单"])
+    other.append(["school_id", "name", "lon", "lat", "score"])
+    other.append(["B", "b", 116.5, 39.9, "?"])
+    other.append(["C", "c", 116.6, 39.9, 2])
+    path = tmp_path / "schools.xlsx"
+    book.save(path)
+    result = runner.invoke(main, ["check", str(path), "--sheet", "1"])
+    assert result.exit_code == 0, result.output
+    assert "[sheet '2023']" in result.stdout
+    assert "row 3, column 'score': quality is not a number (value '?')" in result.stdout
+    assert "the header is on row 2" in result.stdout
