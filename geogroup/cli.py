@@ -134,9 +134,35 @@ _READ_OPTIONS = [
         help="Polygons of urban areas (any vector file) to derive urban/rural from.",
     ),
     click.option(
+        "--study-area",
+        default=None,
+        metavar="MINLON,MINLAT,MAXLON,MAXLAT|FILE",
+        help="Reject schools outside this box (WGS-84 degrees) or these polygons (a vector file).",
+    ),
+    click.option(
+        "--far-points",
+        type=click.Choice(["flag", "reject"]),
+        default="flag",
+        show_default=True,
+        help="Schools far from all the others: list them for a check, or reject them.",
+    ),
+    click.option(
         "--strict", is_flag=True, help="Fail on any unusable row instead of reporting it."
     ),
 ]
+
+
+def _study_area(value: str | None) -> Any:
+    """A bounding box from four comma-separated numbers, else the path of a vector file."""
+    if value is None:
+        return None
+    parts = value.split(",")
+    if len(parts) == 4:
+        try:
+            return tuple(float(p) for p in parts)
+        except ValueError:
+            pass
+    return value
 
 
 def read_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -158,6 +184,8 @@ def read_from_options(path: str, opts: dict[str, Any]) -> Any:
         id_column=opts["id_column"],
         sheet=opts["sheet"],
         urban_boundary=opts["urban_boundary"],
+        study_area=_study_area(opts["study_area"]),
+        far_points=opts["far_points"],
         strict=opts["strict"],
     )
 
@@ -224,6 +252,7 @@ def propose(schools: str, policy_name: str, method: str | None, by: str | None, 
     policy = get_policy(policy_name)
     paths = output_paths(out_dir, policy.output)  # before the run: a bad name costs nothing
     table, report = read_from_options(schools, opts)
+    _echo_read_warnings(report, schools)
     grouper = get_method(method or policy.method, policy=policy, random_state=seed,
                          time_limit=time_limit, on_infeasible=on_infeasible, **running)
     with warnings.catch_warnings(record=True) as caught:
@@ -242,6 +271,19 @@ def propose(schools: str, policy_name: str, method: str | None, by: str | None, 
     click.echo(_plan_line(plan.summary()))
     for path in written:
         click.echo(f"  wrote {path}")
+
+
+def _echo_read_warnings(report: Any, path: str) -> None:
+    """What the reader found, in short, so that a run from a script does not hide it."""
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if report.n_rejected:
+        click.echo(f"Warning: {report.n_rejected:,} rows could not be used; the plan lists them "
+                   f"as unassigned with the reason (geogroup check {path} shows them)", err=True)
+    n_flagged = report.flagged["row"].nunique() if len(report.flagged) else 0
+    if n_flagged:
+        click.echo(f"Warning: {n_flagged:,} rows were kept but deserve a look (far from the "
+                   f"others, a shared name or point); geogroup check {path} lists them", err=True)
 
 
 def _running_params(n_jobs: int | None, backend: str | None, scheduler: str | None,

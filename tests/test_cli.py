@@ -52,6 +52,9 @@ def test_propose_writes_every_output_and_accounts_for_every_row(runner, tmp_path
     assert summary["method"] == "fast" and summary["rejected_on_input"] == 3
     assert summary["schools"] + summary["rejected_on_input"] == len(raw)
     assert {"status", "objective", "bound", "gap", "seconds"} <= set(summary)
+    # the reader's findings are not hidden from a script: the demo's three broken rows
+    assert "Warning: 3 rows could not be used; the plan lists them as unassigned" in result.output
+    assert f"geogroup check {DEMO} shows them" in result.output
 
 
 def test_propose_exact_reports_its_gap(runner, tmp_path):
@@ -245,7 +248,8 @@ def test_a_bug_exits_3_asking_for_a_report_without_traceback(runner, tmp_path, m
     monkeypatch.setattr(geogroup.group, "propose", _broken_propose)
     result = _propose(runner, DEMO, "--policy", "ninghe", "--out", tmp_path)
     assert result.exit_code == EXIT_INTERNAL_ERROR == 3
-    assert result.stderr.startswith("Internal error: KeyError: 'lead_id'\n")
+    # (after the reader's warning about the demo's three broken rows)
+    assert "\nInternal error: KeyError: 'lead_id'\n" in result.stderr
     assert "please report it" in result.stderr and "--debug for the traceback" in result.stderr
     assert "Traceback" not in result.output and result.stdout == ""
 
@@ -272,4 +276,4 @@ def test_a_file_that_cannot_be_written_is_a_user_error(runner, tmp_path, monkeyp
     monkeypatch.setattr(geogroup.plan.Plan, "write", refuse)
     result = _propose(runner, DEMO, "--policy", "ninghe", "--out", tmp_path)
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: [Errno 13] Permission denied:")
+    assert "\nError: [Errno 13] Permission denied:" in result.stderr

@@ -57,7 +57,7 @@ def get_method(name: str, **params: Any) -> BaseGrouper:
     FastGrouper(policy='shandong', random_state=1, time_limit=60.0, on_infeasible='raise',
                 n_jobs=None, backend='processes', scheduler=None, progress=None, k=8,
                 recentre_rounds=3, close_trials=6, swap_trials=12, lead_trials=40, lp_k=24,
-                lp_max_pairs=150000, dive=True, polish_trials=10)
+                lp_max_pairs=150000, dive=True, polish_trials=4)
     """
     if name not in METHODS:
         raise PolicyError(f"unknown method {name!r}; methods: {', '.join(sorted(METHODS))}")

@@ -287,6 +287,7 @@ class BaseGrouper:
             )
 
     def _check_rules(self, policy: Policy, schools: pd.DataFrame, previous: Any) -> None:
+        _check_lead_ids(policy, schools)
         missing = sorted(active_rules(policy, schools, previous) - self.honours)
         if missing:
             from geogroup.group import METHODS
@@ -326,6 +327,21 @@ class BaseGrouper:
                 f"by={by!r}: {int(schools[by].isna().sum())} schools have no {by} (e.g. {', '.join(map(str, rows))}); "
                 "fill the column or group without by="
             )
+
+
+def _check_lead_ids(policy: Policy, schools: pd.DataFrame) -> None:
+    """Lead ids the policy names must be schools of the list (checked before the split into
+    units: a unit may well lack another unit's leads)."""
+    kind, value = policy.lead_rule
+    if kind != "ids":
+        return
+    missing = [str(v) for v in value if str(v) not in set(schools.index.astype(str))]
+    if missing:
+        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        raise InfeasibleError(
+            f"policy 'leads' names {len(missing)} school id(s) that are not in the school list: "
+            f"{shown}; correct the ids in 'leads' (or the school list), or drop them"
+        )
 
 
 def _tick(bar: tqdm, result: Any) -> Any:

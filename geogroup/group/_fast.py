@@ -119,7 +119,7 @@ class FastGrouper(BaseGrouper):
         lp_k: int = 24,
         lp_max_pairs: int = 150_000,
         dive: bool = True,
-        polish_trials: int = 10,
+        polish_trials: int = 4,
     ) -> None:
         super().__init__(
             policy=policy,

@@ -186,6 +186,13 @@ def _mark_leads(problem: Problem, schools: pd.DataFrame) -> None:
         )
         return
     k = max(1, math.ceil(value * problem.n - 1e-9))
+    if problem.n > 1 and k < problem.n and np.ptp(problem.quality) == 0:
+        raise InfeasibleError(
+            f"policy 'leads' = {problem.policy.leads!r} takes the best schools by quality, but "
+            f"the quality is the same for all {problem.n} schools ({problem.quality[0]:g}), so "
+            "the choice would be arbitrary; check the quality column, or name the leads "
+            "(leads = 'column:lead_candidate' or a list of school ids)"
+        )
     problem.may_lead[_rank_order(problem.quality, problem.ids)[::-1][:k]] = True
 
 
