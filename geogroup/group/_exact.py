@@ -463,6 +463,7 @@ class Relaxation:
         self.lower = np.asarray(lp.col_lower_, dtype=float)
         self.upper = np.asarray(lp.col_upper_, dtype=float)
         self.x = self._run()
+        self.x0 = self.x
 
     def _run(self) -> NDArray[np.float64] | None:
         self.h.run()
@@ -477,6 +478,23 @@ class Relaxation:
             return None
         own = self.model._own_col()
         return np.where(own >= 0, self.x[np.maximum(own, 0)], 0.0)
+
+    def covering(self, leads: NDArray[np.int64]) -> NDArray[np.int64]:
+        """``leads`` and, for every school none of whose candidates is among them, the
+        candidate it leans on most in the first relaxation: with leads fixed, a school the
+        sparse model joins to no open lead would make the assignment infeasible."""
+        m = self.model
+        is_open = np.zeros(m.p.n, dtype=bool)
+        is_open[leads] = True
+        covered = np.zeros(m.p.n, dtype=bool)
+        covered[m.pair_i[is_open[m.pair_j]]] = True
+        lonely = np.flatnonzero(~covered[m.pair_i])
+        if len(lonely) == 0:
+            return leads
+        # per uncovered school, its pair with the largest first-relaxation value
+        order = lonely[np.lexsort((m.pair_j[lonely], -self.x0[lonely], m.pair_i[lonely]))]
+        first = np.r_[True, m.pair_i[order][1:] != m.pair_i[order][:-1]]
+        return np.union1d(leads, m.pair_j[order][first])
 
     def dive(self, max_rounds: int = 30) -> NDArray[np.int64] | None:
         """Leads by diving: fix the most open fractional leads open (a quarter of the

@@ -341,11 +341,17 @@ class FastGrouper(BaseGrouper):
                 options.append(dived)
         starts = []
         for leads in options:
-            rounded = relaxed.assignment(leads) if lo <= len(leads) <= hi else None
-            if rounded is not None:
-                start = _repaired(problem, leads, *rounded, k=self.k)
-                if start is not None:
-                    starts.append(start)
+            leads = relaxed.covering(leads)
+            if not lo <= len(leads) <= hi:
+                continue
+            rounded = relaxed.assignment(leads)
+            start = None if rounded is None else _repaired(problem, leads, *rounded, k=self.k)
+            if start is None:  # the sparse model cannot place everyone: a full matching can
+                try:
+                    start = assign_to_leads(problem, leads, k=self.k)
+                except InfeasibleError:
+                    continue
+            starts.append(start)
         if starts:
             self._relaxed = relaxed
         return starts
