@@ -148,7 +148,9 @@ def _edges(problem, leads, free, slot_lead, slot_kind, k):
     kind = slot_kind[slot]
     r = row[pair]
     usable = (kind <= 1) | ((kind == 2) & ~problem.urban[free][r]) | ((kind == 3) & problem.weak[free][r])
-    cost = np.where(kind == 0, d[pair] + _DEAR, d[pair] + 1.0)
+    # Whole metres: scipy's sparse LAPJV can cycle forever on some float costs (seen on 60
+    # schools and 60 slots); on integers it terminates, and a metre is precise enough.
+    cost = np.rint(np.where(kind == 0, d[pair] + _DEAR, d[pair] + 1.0))
     return r[usable], slot[usable], cost[usable]
 
 

@@ -294,6 +294,9 @@ class _Pairing:
             [(cols[:, None] * slots + np.arange(slots)).ravel(), n_s * slots + np.arange(n_w)]
         )
         v = np.concatenate([(cost[:, None] + extra).ravel(), np.full(n_w, _UNMATCHED)])
+        # Whole metres: scipy's sparse LAPJV can cycle forever on some float costs; on
+        # integers (exact in float64 at these sizes) it terminates.
+        v = np.rint(v * 1000.0)
         graph = sp.csr_matrix((v, (r, c)), shape=(n_w, n_s * slots + n_w))
         row_ind, col_ind = min_weight_full_bipartite_matching(graph)
         partner = np.full(n_w, -1, dtype=np.int64)
