@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from geogroup._errors import InfeasibleError
-from geogroup.group._problem import Problem
+from geogroup.group._problem import Problem, nearest_pairs
 from geogroup.locate import nearest
 
 __all__ = ["assign_to_leads", "broken_groups", "improve"]
@@ -168,10 +168,9 @@ def _required_pairs(problem, leads, free, slot_lead, slot_kind, k):
         pool = np.flatnonzero(ok)
         if len(needing) == 0 or len(pool) == 0:
             continue
-        idx = nearest(problem.xy[leads[needing]], problem.xy[free[pool]], k=min(k, len(pool)))[0]
-        idx = idx.reshape(len(needing), -1)
-        rows.append(pool[idx].ravel())
-        heads.append(np.repeat(needing, idx.shape[1]))
+        head, school, _ = nearest_pairs(problem, leads[needing], free[pool], k)
+        rows.append(pool[school])
+        heads.append(needing[head])
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(rows).astype(np.int64), np.concatenate(heads).astype(np.int64)

@@ -335,7 +335,8 @@ def _check_lead_ids(policy: Policy, schools: pd.DataFrame) -> None:
     kind, value = policy.lead_rule
     if kind != "ids":
         return
-    missing = [str(v) for v in value if str(v) not in set(schools.index.astype(str))]
+    known = set(schools.index.astype(str))
+    missing = [str(v) for v in value if str(v) not in known]
     if missing:
         shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
         raise InfeasibleError(

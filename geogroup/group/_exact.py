@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from geogroup._errors import InfeasibleError
 from geogroup.group._base import BaseGrouper, solution_from
-from geogroup.group._problem import Problem, Solution
+from geogroup.group._problem import Problem, Solution, nearest_pairs
 from geogroup.locate import nearest, within_radius
 from geogroup.policy import Policy
 
@@ -224,11 +224,11 @@ class _Model:
             schools = self.active[eligible]
             if len(schools) == 0 or len(heads) == 0:
                 continue
-            idx, d_km = nearest(p.xy[heads], p.xy[schools], k=min(k, len(schools)))
-            near = d_km.ravel() <= cap
-            rows = np.concatenate([rows, schools[idx.ravel()][near]])
-            leads = np.concatenate([leads, np.repeat(heads, idx.shape[1])[near]])
-            dist = np.concatenate([dist, d_km.ravel()[near]])
+            head, school, d_km = nearest_pairs(p, heads, schools, k)
+            near = d_km <= cap
+            rows = np.concatenate([rows, schools[school[near]]])
+            leads = np.concatenate([leads, heads[head[near]]])
+            dist = np.concatenate([dist, d_km[near]])
         return rows, leads, dist
 
     def start_values(self, lead: NDArray[np.int64]) -> NDArray[np.float64] | None:

@@ -323,9 +323,8 @@ class FastGrouper(BaseGrouper):
         its ``lp_k`` nearest candidates): leads by LP value (as many as the relaxation's sum,
         and those at least half open) and by diving; each with the relaxation's assignment
         for those leads, the few split schools matched. Empty when skipped or failed."""
-        pool = problem.leads_pool
-        k = min(self.lp_k, len(pool))
-        if problem.policy.lead_rule[0] == "ids" or k == 0 or problem.n * k > self.lp_max_pairs:
+        k = min(self.lp_k, len(problem.leads_pool))
+        if problem.policy.lead_rule[0] == "ids" or k == 0:
             return []
         relaxed = self._relaxation(problem, k)
         if relaxed is None:

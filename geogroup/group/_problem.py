@@ -29,7 +29,7 @@ from geogroup._errors import InfeasibleError
 from geogroup.locate import metric_xy, nearest
 from geogroup.policy import Policy
 
-__all__ = ["Problem", "Solution", "evaluate", "prepare_problem", "violations"]
+__all__ = ["Problem", "Solution", "evaluate", "nearest_pairs", "prepare_problem", "violations"]
 
 
 @dataclass
@@ -108,6 +108,19 @@ def evaluate(problem: Problem, lead: NDArray[np.int64]) -> dict[str, float]:
     parts["objective"] = parts["distance"] + parts["balance"] + parts["moves"]
     parts["moved"] = moved
     return parts
+
+
+def nearest_pairs(
+    problem: Problem, heads: NDArray[np.int64], schools: NDArray[np.int64], k: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Each of ``heads`` (positions) joined to its ``k`` nearest of ``schools`` (positions):
+    flat arrays of the index into ``heads``, the index into ``schools`` and the distance in km.
+
+    The sparse models use it to give a lead its nearest schools that can fill a rule (a weak
+    or a rural member), which a school's own nearest leads may all miss."""
+    idx, d_km = nearest(problem.xy[heads], problem.xy[schools], k=min(k, len(schools)))
+    idx = idx.reshape(len(heads), -1)
+    return np.repeat(np.arange(len(heads)), idx.shape[1]), idx.ravel(), d_km.ravel()
 
 
 def prepare_problem(
