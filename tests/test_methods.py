@@ -226,3 +226,44 @@ def test_a_matching_that_once_cycled_forever_now_finishes():
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() in {"optimal", "time_limit"}
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        Policy(members=(2, 3), leads="top:0.3", balance_weight=1.0),
+        Policy(members=(1, 10), leads="top:0.2", min_weak_per_group=1, pair_urban_rural=True),
+        Policy(members=(1, 1000), n_groups=4, leads="top:0.35"),
+    ],
+    ids=["small groups", "weak and rural rules", "four large groups"],
+)
+def test_relaxation_with_rows_added_lazily_solves_the_full_relaxation(policy):
+    from geogroup.group._exact import Relaxation
+
+    problem = prepare_problem(random_schools(150, seed=5), policy)
+    lazy = Relaxation(problem, 24, time_limit=60.0, linked=2)
+    full = Relaxation(problem, 24, time_limit=60.0, linked=10**6)
+    assert len(full.model.lazy[0]) == 0 and len(lazy.model.lazy[0]) > 0
+    assert lazy.h.getInfo().objective_function_value == pytest.approx(
+        full.h.getInfo().objective_function_value, rel=1e-9
+    )
+    x = lazy.x
+    own = lazy.model._own_col()[
+        [lazy.model.pool_index[int(j)] for j in lazy.model.pair_j]
+    ]
+    assert np.all(x <= x[own] + 1e-6)  # every x[i, j] <= y_j holds, added or not
+
+
+def test_assignment_after_a_dive_may_leave_out_a_lead_the_dive_fixed():
+    from geogroup.group._exact import Relaxation
+
+    policy = Policy(members=(2, 3), leads="top:0.3")
+    problem = prepare_problem(random_schools(120, seed=3), policy)
+    relaxed = Relaxation(problem, 24, time_limit=60.0)
+    dived = relaxed.dive()
+    assert dived is not None
+    fresh = Relaxation(problem, 24, time_limit=60.0)
+    for left_out in dived[:5]:
+        leads = relaxed.covering(dived[dived != left_out])
+        assert (relaxed.assignment(leads) is None) == (fresh.assignment(leads) is None)
+    assert relaxed.assignment(dived[1:]) is not None

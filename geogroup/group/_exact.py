@@ -173,7 +173,11 @@ def _heuristic_start(problem: Problem, rng: np.random.Generator) -> NDArray[np.i
 class _Model:
     """Column layout: pair variables x (n_pairs), then e (one per candidate lead)."""
 
-    def __init__(self, problem: Problem, k: int) -> None:
+    def __init__(self, problem: Problem, k: int, *, linked: int | None = None) -> None:
+        # linked: the x[i, j] <= y_j row only for each school's ``linked`` nearest leads; the
+        # others are left to the caller to add when violated (``lazy``). None: every row.
+        self.linked = linked
+        self.lazy = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
         self.p = problem
         self.pool = problem.leads_pool
         self.pool_index = {int(j): c for c, j in enumerate(self.pool)}
@@ -341,6 +345,10 @@ class _Model:
         lead_c = np.array([self.pool_index[int(j)] for j in self.pair_j], dtype=np.int64)
         # x[i, j] - y_j <= 0
         mcols = np.flatnonzero(members)
+        if self.linked is not None:
+            near = _rank_within(self.pair_i[mcols], self.dist_km[mcols]) < self.linked
+            self.lazy = (mcols[~near], own[lead_c[mcols[~near]]])
+            mcols = mcols[near]
         y = own[lead_c[mcols]]
         r = np.arange(len(mcols))
         rows.add_block(
@@ -429,12 +437,26 @@ class _Model:
                 )
 
 
+def _rank_within(group: NDArray[np.int64], key: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Rank of each element by ``key`` among the elements of its ``group`` (0 = smallest)."""
+    order = np.lexsort((key, group))
+    first = np.r_[True, group[order][1:] != group[order][:-1]]
+    starts = np.flatnonzero(first)
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[order] = np.arange(len(group)) - starts[np.cumsum(first) - 1]
+    return rank
+
+
 class Relaxation:
     """The LP relaxation of the exact model, for the ``fast`` method to round.
 
     On school grouping the relaxation is nearly integral: its open leads are close to the
     optimum's, and with the leads fixed its assignment (which, unlike a matching, weighs the
     balance term) leaves only a few schools split between groups.
+
+    The rows ``x[i, j] <= y_j`` make most of the model, and only those of a school's nearest
+    leads are ever binding: the others are added when a solution breaks them, so every solve
+    returns the optimum of the full relaxation, on a model a fraction of its size.
 
     Parameters
     ----------
@@ -444,10 +466,20 @@ class Relaxation:
         Candidate leads each school sees.
     time_limit
         Seconds HiGHS may spend on each solve.
+    linked
+        Nearest leads of each school whose ``x[i, j] <= y_j`` row is there from the start;
+        None: three times as many as there are candidates per group (every row when that
+        reaches ``k``, as under a policy of four large groups).
     """
 
-    def __init__(self, problem: Problem, k: int, time_limit: float) -> None:
-        self.model = _Model(problem, k)
+    def __init__(
+        self, problem: Problem, k: int, time_limit: float, linked: int | None = None
+    ) -> None:
+        if linked is None:
+            # A school splits over more leads when few of the candidates will lead.
+            fewest = max(problem.n_groups_range[0], 1)
+            linked = math.ceil(3 * len(problem.leads_pool) / fewest)
+        self.model = _Model(problem, k, linked=linked if linked < k else None)
         self.h = _quiet_highs()
         h = self.h
         h.setOptionValue("output_flag", False)
@@ -459,6 +491,7 @@ class Relaxation:
         h.setOptionValue("presolve", "off")  # measured: presolve costs more than it saves here
         lp = self.model._lp()
         lp.integrality_ = []
+        self._pending = np.ones(len(self.model.lazy[0]), dtype=bool)
         h.passModel(lp)
         self.lower = np.asarray(lp.col_lower_, dtype=float)
         self.upper = np.asarray(lp.col_upper_, dtype=float)
@@ -466,10 +499,29 @@ class Relaxation:
         self.x0 = self.x
 
     def _run(self) -> NDArray[np.float64] | None:
-        self.h.run()
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        return np.asarray(self.h.getSolution().col_value)[: self.model.n_pairs]
+        """Solve; add the left-out rows x[i, j] <= y_j the solution breaks, until none."""
+        x_col, y_col = self.model.lazy
+        while True:
+            self.h.run()
+            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            x = np.asarray(self.h.getSolution().col_value)
+            broken = np.flatnonzero(self._pending & (x[x_col] > x[y_col] + 1e-7))
+            if len(broken) == 0:
+                return x[: self.model.n_pairs]
+            if len(broken) > self.model.p.n // 4:  # far from the full model: every row
+                broken = np.flatnonzero(self._pending)
+            self._pending[broken] = False
+            nr = len(broken)
+            self.h.addRows(
+                nr,
+                np.full(nr, -np.inf),
+                np.zeros(nr),
+                2 * nr,
+                np.arange(0, 2 * nr, 2, dtype=np.int32),
+                np.stack([x_col[broken], y_col[broken]], axis=1).ravel().astype(np.int32),
+                np.tile([1.0, -1.0], nr),
+            )
 
     @property
     def y(self) -> NDArray[np.float64] | None:
@@ -498,12 +550,15 @@ class Relaxation:
 
     def dive(self, max_rounds: int = 30) -> NDArray[np.int64] | None:
         """Leads by diving: fix the most open fractional leads open (a quarter of the
-        fractional ones at a time, at least one), re-solve from the last basis, until every
-        y_j is whole; None when a round turns infeasible or ``max_rounds`` run out."""
+        fractional ones at a time, at least one) and keep the leads already fully open,
+        re-solve from the last basis, until every y_j is whole; None when a round turns
+        infeasible or ``max_rounds`` run out. The fixings hold for the dive only: later
+        solves see the model's own bounds."""
         m = self.model
         own = m._own_col()
         valid = np.flatnonzero(own >= 0)
         y = self.y
+        lower = self.lower.copy()  # the model's own bounds stay for assignment()
         for _ in range(max_rounds):
             if y is None:
                 return None
@@ -513,9 +568,11 @@ class Relaxation:
             ids = m.p.ids[m.pool[frac]].astype(str)
             order = frac[np.lexsort((ids, -np.round(y[frac], 9)))]
             fix = order[: max(1, len(frac) // 4)]
-            self.lower[own[fix]] = 1.0
+            whole = valid[(y[valid] >= 1.0 - 1e-6) & (lower[own[valid]] < 1.0)]
+            fix = np.union1d(fix, whole)
+            lower[own[fix]] = 1.0
             cols = own[fix].astype(np.int32)
-            self.h.changeColsBounds(len(cols), cols, self.lower[cols], self.upper[cols])
+            self.h.changeColsBounds(len(cols), cols, lower[cols], self.upper[cols])
             self.x = self._run()
             y = self.y
         return None

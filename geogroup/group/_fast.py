@@ -6,9 +6,9 @@
    its lead variables, and those at least half open), and the leads found by diving (fixing
    the most open fractional leads, re-solving). For each lead set the relaxation is solved
    again with those leads fixed: its assignment weighs balance as well as distance; the few
-   schools it splits between groups are placed by a matching where a rule needs them. After
-   the local search (3), a few trials close or swap leads, each regrouped the same way (the
-   relaxation's lead count can be off when it splits schools to balance groups).
+   schools it splits between groups are placed by a matching where a rule needs them. When
+   the policy fixes the number of groups, a few trials after the local search (3) swap
+   leads, each regrouped the same way.
 2. Without the relaxation (fixed leads, or a unit above ``lp_max_pairs`` school × lead
    pairs): as many groups as the rules allow, each lead the candidate nearest a k-means
    centre; a capacity-respecting matching of schools to slots of their k nearest leads;
@@ -87,8 +87,9 @@ class FastGrouper(BaseGrouper):
     dive
         Also round the relaxation by diving (a few more LP solves, often better leads).
     polish_trials
-        After the relaxation's start, most trials of closing or swapping a lead, each
-        regrouped by the relaxation (0 to skip).
+        After the relaxation's start, when the policy fixes the number of groups, most
+        trials of swapping a lead, each regrouped by the relaxation (0 to skip). Where the
+        number is free, the relaxation's own count was measured as good as any a trial finds.
 
     Examples
     --------
@@ -164,14 +165,12 @@ class FastGrouper(BaseGrouper):
             trial_obj = evaluate(problem, trial)["objective"]
             if trial_obj < best_obj - 1e-12:
                 best, best_obj = trial, trial_obj
-        if start_kind == "relaxation" and self.polish_trials:
-            # The relaxation's lead count can be off when it splits schools to balance
-            # groups: close and swap leads, each trial regrouped by the relaxation.
+        fixed_count = problem.policy.n_groups is not None
+        if start_kind == "relaxation" and self.polish_trials and fixed_count:
+            # Many candidates, few groups: which of them lead is where the rounding errs.
             self._trials_left = self.polish_trials
-            heads = np.unique(best[best >= 0])
-            lead, closed = self._close_leads(problem, heads, best, start)
-            lead, swapped = self._swap_leads(problem, lead, start)
-            if closed or swapped:
+            lead, swapped = self._swap_leads(problem, best, start)
+            if swapped:
                 trial = self._improve(problem, lead, rng, start)
                 trial_obj = evaluate(problem, trial)["objective"]
                 if trial_obj < best_obj - 1e-12:
