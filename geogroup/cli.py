@@ -20,7 +20,8 @@ No logic of its own. Exit status:
 
 ``propose`` writes into ``--out`` only: the file names come from the policy's ``[output]``
 table (default ``plan.*``, ``report.*``, ``map.html``), and a name that would lead outside
-``--out`` is an error of status 1 before anything is written.
+``--out`` is an error of status 1 before anything is written. ``evaluate --policy`` names
+its report the same way.
 """
 
 from __future__ import annotations
@@ -344,7 +345,9 @@ def map_command(plan_path: str, out_file: str, lang: str, basemap: str, assets: 
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @_user_errors
 def evaluate(plan_path: str, policy_name: str | None, out_dir: str, lang: str) -> None:
-    """Measure a plan (plan.gpkg, plan.csv or a hand-made grouping CSV) and check its policy."""
+    """Measure a plan (plan.gpkg, plan.csv or a hand-made grouping CSV) and check its policy.
+    A --policy with an [output] table names the report as propose does."""
+    from geogroup._paths import move_outputs, output_paths, staging_folder
     from geogroup.evaluate import check_plan
     from geogroup.plan import read_plan
     from geogroup.policy import get_policy
@@ -352,12 +355,15 @@ def evaluate(plan_path: str, policy_name: str | None, out_dir: str, lang: str) -
 
     plan = read_plan(plan_path)
     policy = get_policy(policy_name) if policy_name else plan.policy
-    paths = write_report(plan, out_dir, lang=lang, policy=policy)
+    paths = output_paths(out_dir, policy.output)  # before writing: a bad name costs nothing
+    with staging_folder(out_dir) as stage:
+        write_report(plan, stage, lang=lang, policy=policy)
+        written = move_outputs(stage, paths)
     violations = check_plan(plan, policy)
     click.echo(f"{len(violations)} policy violations under {policy.name!r}")
     for row in violations.head(20).itertuples():
         click.echo(f"  {row.rule}: group {row.group_id}: {row.detail}")
-    for path in paths.values():
+    for path in written:
         click.echo(f"  wrote {path}")
 
 

@@ -216,6 +216,15 @@ def test_output_table_names_the_files(runner, tmp_path):
         assert f"  wrote {out / path}" in result.stdout
     again = runner.invoke(main, ["evaluate", str(out / "runs" / "2024.gpkg"), "--out", str(tmp_path / "e")])
     assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in (tmp_path / "e").iterdir()) == ["metrics.json", "report.html",
+                                                                  "report.xlsx"]
+    # evaluate --policy names the report as the policy's [output] table says
+    named = runner.invoke(main, ["evaluate", str(out / "runs" / "2024.gpkg"), "--policy",
+                                 str(policy), "--out", str(tmp_path / "f")])
+    assert named.exit_code == 0, named.output
+    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == ["metrics.json", "报告.html",
+                                                                  "报告.xlsx"]
+    assert f"  wrote {tmp_path / 'f' / '报告.html'}" in named.stdout
 
 
 @pytest.mark.parametrize("value", ["../escaped", "/tmp/geogroup-escaped", "a/../../escaped",
