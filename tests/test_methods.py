@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import highspy
 import numpy as np
 import pytest
 
@@ -267,3 +268,25 @@ def test_assignment_after_a_dive_may_leave_out_a_lead_the_dive_fixed():
         leads = relaxed.covering(dived[dived != left_out])
         assert (relaxed.assignment(leads) is None) == (fresh.assignment(leads) is None)
     assert relaxed.assignment(dived[1:]) is not None
+
+
+def test_a_restricted_model_that_cannot_cover_every_school_is_refused_before_highs():
+    from geogroup.group._exact import Relaxation, _Model
+
+    policy = Policy(members=(1, 1000), n_groups=3, leads="top:0.4")
+    problem = prepare_problem(random_schools(120, seed=8), policy)
+    # 48 candidates, each school seeing its 4 nearest: covering all takes far more than 3 leads
+    narrow, wide = _Model(problem, 4), _Model(problem, len(problem.leads_pool))
+    assert narrow.surely_infeasible() and not wide.surely_infeasible()
+    # the proof is sound: HiGHS finds the same narrow relaxation infeasible
+    lp = narrow._lp()
+    lp.integrality_ = []
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.passModel(lp)
+    solver.run()
+    assert solver.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+    with pytest.raises(InfeasibleError, match="more schools need a lead of their own"):
+        Relaxation(problem, 4, time_limit=60.0)
+    plan = propose(random_schools(120, seed=8), policy, method="fast")
+    assert plan.schools[S.GROUP_ID].nunique() == 3
