@@ -683,7 +683,7 @@ def test_explicit_encoding_reads_utf16_without_a_byte_order_mark(tmp_path):
 
 
 def test_bad_byte_is_placed_across_decoding_chunks():
-    from geogroup.io import _first_bad_byte
+    from geogroup._text import _first_bad_byte
 
     chinese = "学".encode()  # three bytes: chunks of four cut every other character
     assert _first_bad_byte(chinese * 5, "utf-8", chunk=4) is None
