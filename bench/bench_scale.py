@@ -54,7 +54,8 @@ def _grouper(backend: str):
     )
 
 
-def _peak_mib() -> float:
+def peak_mib() -> float:
+    """Peak resident memory of this process and its reaped children, in MiB."""
     return round(
         max(
             resource.getrusage(w).ru_maxrss
@@ -90,7 +91,7 @@ def run_case(name: str) -> dict:
         "generate_seconds": round(make_s, 2),
         "unit_seconds_sum": round(sum(unit_s), 2),
         "unit_seconds_max": round(unit_s[-1], 3),
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib(),
         "status": summary["status"],
         "objective": summary["objective"],
         "groups": summary["groups"],

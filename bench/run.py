@@ -28,7 +28,6 @@ import json
 import math
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
@@ -41,6 +40,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+import bench_scale  # noqa: E402  (its peak-memory measure and synthetic inputs)
+
 DATA = ROOT.parent / "shared" / "datasets"
 OUT = ROOT / "bench"
 
@@ -180,8 +181,6 @@ def load(case: str):
     if case.startswith("demo_"):
         return _read(ROOT / "data" / "demo_county.csv"), get_policy(case[5:]), None
     if case in ("province", "country"):
-        import bench_scale
-
         return bench_scale._inputs(case), ninghe.replace(allow_unassigned=True), "county"
     schools = _za_schools()
     if case == "za_all":
@@ -306,17 +305,6 @@ RUNNERS = {
 }
 
 
-def _peak_mib() -> float:
-    return round(
-        max(
-            resource.getrusage(w).ru_maxrss
-            for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-        )
-        / 1024,
-        1,
-    )
-
-
 def _units(schools, policy, by):
     """(label, problem or None, reason, schools) per unit, split as geogroup splits them;
     None when no grouping of the unit can meet the policy (geogroup leaves it unassigned, with
@@ -348,7 +336,7 @@ def run_geogroup(schools, policy, by, method: str, time_limit: float):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # units left unassigned, reported below
         plan = grouper.fit(schools, by=by).plan_
-    seconds, peak = time.perf_counter() - t0, _peak_mib()
+    seconds, peak = time.perf_counter() - t0, bench_scale.peak_mib()
     lead_id = plan.schools["lead_id"]
     leads = []
     units = list(_units(schools, policy, by))
@@ -388,7 +376,7 @@ def run_anchor(schools, policy, by, method: str, time_limit: float):
         leads.append(lead)
         statuses.add(status)
     status = statuses.pop() if len(statuses) == 1 else "mixed"
-    return units, leads, seconds, _peak_mib(), {"status": status, "bound": None, "gap": None}
+    return units, leads, seconds, bench_scale.peak_mib(), {"status": status, "bound": None, "gap": None}
 
 
 # -- scoring ------------------------------------------------------------------------------
@@ -471,7 +459,7 @@ def run_row(case: str, method: str, time_limit: float) -> dict:
         return {
             **row,
             "seconds": round(time.perf_counter() - t0, 2),
-            "peak_mib": _peak_mib(),
+            "peak_mib": bench_scale.peak_mib(),
             "status": f"failed: {type(exc).__name__}: {exc}",
         }
     repeats = 1

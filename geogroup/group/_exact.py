@@ -176,9 +176,9 @@ class _Model:
 
     def __init__(self, problem: Problem, k: int, *, linked: int | None = None) -> None:
         # linked: the x[i, j] <= y_j row only for each school's ``linked`` nearest leads; the
-        # others are left to the caller to add when violated (``lazy``). None: every row.
+        # others (``lazy``: their x and y columns) are left to the caller to add when a
+        # solution breaks them. None: every row.
         self.linked = linked
-        self.lazy = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
         self.p = problem
         self.pool = problem.leads_pool
         self.pool_index = {int(j): c for c, j in enumerate(self.pool)}
@@ -187,6 +187,18 @@ class _Model:
         pair_i, pair_j, dist = self._pairs(k)
         self.pair_i, self.pair_j, self.dist_km = pair_i, pair_j, dist
         self.n_pairs = len(pair_i)
+        # position in ``pool`` of each pair's lead
+        self.lead_c = np.array([self.pool_index[int(j)] for j in pair_j], dtype=np.int64)
+        self.linked_cols, lazy = self._split_links(linked)
+        self.lazy = (lazy, self._own_col()[self.lead_c[lazy]])
+
+    def _split_links(self, linked: int | None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Member pairs whose row x[i, j] <= y_j is in the model, and those left out."""
+        members = np.flatnonzero(self.pair_i != self.pair_j)
+        if linked is None:
+            return members, members[:0]
+        near = _rank_within(self.pair_i[members], self.dist_km[members]) < linked
+        return members[near], members[~near]
 
     def _pairs(self, k: int):
         p = self.p
@@ -276,7 +288,7 @@ class _Model:
         if x.sum() != (lead >= 0).sum():
             return None
         z_sum = np.zeros(len(self.pool))
-        lead_c = np.array([self.pool_index[int(j)] for j in self.pair_j], dtype=np.int64)
+        lead_c = self.lead_c
         np.add.at(z_sum, lead_c, self.p.z[self.pair_i] * x)
         return np.concatenate([x, np.abs(z_sum)])
 
@@ -377,13 +389,9 @@ class _Model:
         p, policy = self.p, self.p.policy
         own = self._own_col()
         members = self.pair_i != self.pair_j
-        lead_c = np.array([self.pool_index[int(j)] for j in self.pair_j], dtype=np.int64)
+        lead_c = self.lead_c
         # x[i, j] - y_j <= 0
-        mcols = np.flatnonzero(members)
-        if self.linked is not None:
-            near = _rank_within(self.pair_i[mcols], self.dist_km[mcols]) < self.linked
-            self.lazy = (mcols[~near], own[lead_c[mcols[~near]]])
-            mcols = mcols[near]
+        mcols = self.linked_cols
         y = own[lead_c[mcols]]
         r = np.arange(len(mcols))
         rows.add_block(
@@ -529,9 +537,9 @@ class Relaxation:
         h.setOptionValue("parallel", "off")
         h.setOptionValue("random_seed", 0)
         h.setOptionValue("presolve", "off")  # measured: presolve costs more than it saves here
+        self._pending = np.ones(len(self.model.lazy[0]), dtype=bool)
         lp = self.model._lp()
         lp.integrality_ = []
-        self._pending = np.ones(len(self.model.lazy[0]), dtype=bool)
         h.passModel(lp)
         self.lower = np.asarray(lp.col_lower_, dtype=float)
         self.upper = np.asarray(lp.col_upper_, dtype=float)
