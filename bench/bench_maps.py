@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 import geogroup as gg  # noqa: E402
 from geogroup import schema as S  # noqa: E402
-from geogroup.maps import DETAIL_LIMIT, plan_map  # noqa: E402
+from geogroup.present import DETAIL_LIMIT, plan_map  # noqa: E402
 
 
 def demo_plan() -> gg.Plan:

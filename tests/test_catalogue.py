@@ -25,10 +25,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from geogroup._errors import InfeasibleError, InputError, PolicyError
+from geogroup.errors import InfeasibleError, InputError, PolicyError
 from geogroup.cli import main
 from geogroup.group import propose
-from geogroup.io import read_schools
+from geogroup.read import read_schools
 
 HERE = Path(__file__).parent / "bad_inputs"
 CASES: list[dict[str, Any]] = tomllib.loads(
@@ -421,10 +421,10 @@ def test_user_error_in_a_real_process(tmp_path, args, fragment):
 
 
 BUG = (
-    "import geogroup.io\n"
+    "import geogroup.read._schools\n"
     "def broken(*args, **kwargs):\n"
     "    raise ZeroDivisionError('division by zero in a test')\n"
-    "geogroup.io._check_rows = broken"
+    "geogroup.read._schools._check_rows = broken"
 )
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import geogroup.group
 from geogroup import schema as S
 from geogroup.cli import EXIT_INTERNAL_ERROR, main
-from geogroup.group import _base
+from geogroup.group import _units
 
 DEMO = "data/demo_county.csv"
 
@@ -158,7 +158,7 @@ def test_backend_dask_and_jobs_reach_the_method(runner, tmp_path, two_counties, 
         calls.append((scheduler, n_workers))
         return [fn(job) for job in jobs]
 
-    monkeypatch.setattr(_base, "_run_on_dask", run_here)
+    monkeypatch.setattr(_units, "_run_on_dask", run_here)
     result = _propose(runner, two_counties, "--policy", "ninghe", "--by", "county",
                       "--backend", "dask", "--jobs", "3", "--out", tmp_path)
     assert result.exit_code == 0, result.output

@@ -1,4 +1,4 @@
-"""Tests of geogroup._coords: published reference points and round trips."""
+"""Tests of geogroup.read._coords: published reference points and round trips."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from geogroup._coords import (
+from geogroup.read._coords import (
     COORDINATE_SYSTEMS,
     bd09_to_gcj02,
     bd09_to_wgs84,

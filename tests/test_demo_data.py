@@ -1,6 +1,6 @@
 """Tests of the synthetic demo county (data/demo_county.csv) and the script that makes it.
 
-Read with pandas directly, not geogroup.io: the file must stay what a planner's
+Read with pandas directly, not geogroup.read: the file must stay what a planner's
 spreadsheet looks like, whatever the reader does with it.
 """
 

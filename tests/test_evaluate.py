@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geogroup._errors import InputError, PolicyError
+from geogroup.errors import InputError, PolicyError
 from geogroup.datasets import toy_schools
 from geogroup.evaluate import (
     RULES,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geogroup._errors import PolicyError
+from geogroup.errors import PolicyError
 from geogroup.group import FastGrouper
 from geogroup.policy import Policy
 from tests.helpers import random_schools

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geogroup import schema as S
-from geogroup._errors import GeogroupError
+from geogroup.errors import GeogroupError
 from geogroup.group import METHODS, propose
 from geogroup.locate import geodesic_km
 from geogroup.policy import Policy

@@ -1,4 +1,4 @@
-"""Tests of geogroup.io.read_schools and its report."""
+"""Tests of geogroup.read.read_schools and its report."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pyproj import Geod
 from shapely.geometry import box
 
 from geogroup import schema
-from geogroup._errors import InputError
-from geogroup.io import ReadReport, ReadResult, read_schools
+from geogroup.errors import InputError
+from geogroup.read import ReadReport, ReadResult, read_schools
 
 DATA = Path(__file__).parent / "data" / "io"
 BEIJING_COLUMNS = {"quality": "house_price", "lead_candidate": "key_school"}
@@ -644,7 +644,7 @@ def test_vector_file_without_shapes_uses_lon_lat_columns(tmp_path):
 
 @pytest.mark.parametrize("coords", ["gcj02", "bd09"])
 def test_chinese_web_map_coordinates_are_brought_back_to_wgs84(coords):
-    from geogroup._coords import wgs84_to_bd09, wgs84_to_gcj02
+    from geogroup.read._coords import wgs84_to_bd09, wgs84_to_gcj02
 
     forward = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}[coords]
     truth = sample_frame()
@@ -683,7 +683,7 @@ def test_explicit_encoding_reads_utf16_without_a_byte_order_mark(tmp_path):
 
 
 def test_bad_byte_is_placed_across_decoding_chunks():
-    from geogroup._text import _first_bad_byte
+    from geogroup.read._text import _first_bad_byte
 
     chinese = "学".encode()  # three bytes: chunks of four cut every other character
     assert _first_bad_byte(chinese * 5, "utf-8", chunk=4) is None

@@ -9,7 +9,7 @@ import pyproj
 import pytest
 from shapely.geometry import LineString, Point
 
-from geogroup._errors import InputError
+from geogroup.errors import InputError
 from geogroup.locate import (
     distance_km,
     geodesic_km,

@@ -23,10 +23,10 @@ from shapely.geometry import box
 
 import geogroup as gg
 from geogroup import schema as S
-from geogroup._coords import wgs84_to_gcj02
-from geogroup._errors import InputError
+from geogroup.read._coords import wgs84_to_gcj02
+from geogroup.errors import InputError
 from geogroup.cli import main
-from geogroup.maps import PALETTE, compare_map, group_colors, plan_map, save_map
+from geogroup.present import PALETTE, compare_map, group_colors, plan_map, save_map
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 NASTY = "<script>alert(1)</script>"

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
 
 import highspy
 import numpy as np
 import pytest
 
 from geogroup import schema as S
-from geogroup._errors import GeogroupError, InfeasibleError
+from geogroup.errors import GeogroupError, InfeasibleError
 from geogroup.datasets import toy_schools
 from geogroup.group import METHODS, propose
-from geogroup.group._problem import evaluate, prepare_problem, violations
+from geogroup.group._problem import judge, prepare_problem
+from tests import oracle
 from geogroup.locate import geodesic_km
 from geogroup.policy import Policy
 from tests.helpers import random_schools
@@ -54,27 +54,11 @@ def test_objective_matches_the_hand_computation():
     assert plan.gap is not None and plan.gap <= 1e-4
 
 
-def _brute_force(problem):
-    """The best objective over every valid assignment (tiny problems only)."""
-    best = np.inf
-    pool = problem.leads_pool
-    n = problem.n
-    for g in range(problem.n_groups_range[0], problem.n_groups_range[1] + 1):
-        for leads in itertools.combinations(pool, g):
-            others = [i for i in range(n) if i not in leads]
-            for choice in itertools.product(leads, repeat=len(others)):
-                lead = np.arange(n)
-                lead[others] = choice
-                if not violations(problem, lead):
-                    best = min(best, evaluate(problem, lead)["objective"])
-    return best
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_exact_equals_brute_force_and_heuristics_never_beat_it(seed):
     schools = random_schools(7, seed=seed)
     policy = Policy(members=(1, 3), leads="top:0.5", pair_urban_rural=False, balance_weight=2.0)
-    best = _brute_force(prepare_problem(schools, policy))
+    best, _ = oracle.brute_force(schools, policy)
     exact = propose(schools, policy, method="exact")
     assert exact.status == "optimal"
     assert exact.objective == pytest.approx(best, rel=1e-6)
@@ -197,16 +181,16 @@ def test_violations_name_a_lead_that_may_not_lead_and_leads_too_close():
     problem = prepare_problem(toy_schools(), Policy(members=(2, 2), leads="top:0.34"))
     pos = {sid: i for i, sid in enumerate(problem.ids)}
     lead = np.array([pos[x] for x in "BBBDDD"])  # B (quality 60) leads the West group
-    found = violations(problem, lead)
-    assert found == ["B leads a group but may not lead (policy 'leads' = 'top:0.34')"]
+    found = judge(problem, lead)
+    assert [(v["rule"], v["school_ids"]) for v in found] == [("leads", ("B",))]
     spaced = prepare_problem(
         toy_schools(), Policy(members=(0, 4), leads="top:0.5", min_lead_spacing_km=1.5)
     )
     far_apart = np.array([pos[x] for x in "AAADDD"])  # A and D: trios far apart
-    assert violations(spaced, far_apart) == []
+    assert judge(spaced, far_apart) == []
     near = np.array([pos[x] for x in "AAADFF"])  # F leads ~1 km north of D (< 1.5 km)
-    assert violations(spaced, near) == [
-        "leads D and F are closer than min_lead_spacing_km"
+    assert [(v["rule"], v["school_ids"]) for v in judge(spaced, near)] == [
+        ("min_lead_spacing_km", ("D", "F"))
     ]
 
 
@@ -239,7 +223,7 @@ def test_a_matching_that_once_cycled_forever_now_finishes():
     ids=["small groups", "weak and rural rules", "four large groups"],
 )
 def test_relaxation_with_rows_added_lazily_solves_the_full_relaxation(policy):
-    from geogroup.group._exact import Relaxation
+    from geogroup.group._model import Relaxation
 
     problem = prepare_problem(random_schools(150, seed=5), policy)
     lazy = Relaxation(problem, 24, time_limit=60.0, linked=2)
@@ -256,7 +240,7 @@ def test_relaxation_with_rows_added_lazily_solves_the_full_relaxation(policy):
 
 
 def test_assignment_after_a_dive_may_leave_out_a_lead_the_dive_fixed():
-    from geogroup.group._exact import Relaxation
+    from geogroup.group._model import Relaxation
 
     policy = Policy(members=(2, 3), leads="top:0.3")
     problem = prepare_problem(random_schools(120, seed=3), policy)
@@ -271,7 +255,7 @@ def test_assignment_after_a_dive_may_leave_out_a_lead_the_dive_fixed():
 
 
 def test_a_restricted_model_that_cannot_cover_every_school_is_refused_before_highs():
-    from geogroup.group._exact import Relaxation, _Model
+    from geogroup.group._model import Model as _Model, Relaxation
 
     policy = Policy(members=(1, 1000), n_groups=3, leads="top:0.4")
     problem = prepare_problem(random_schools(120, seed=8), policy)

@@ -160,8 +160,8 @@ def test_public_api_only(path: Path) -> None:
 def test_api_checker_catches_private_use() -> None:
     aliases, imported, subs = _geogroup_uses(
         "import geogroup as gg\nfrom geogroup import plan_map, _coords\n"
-        "from geogroup.group import DistrictGrouper\nimport geogroup.maps\ngg._x"
+        "from geogroup.group import DistrictGrouper\nimport geogroup.present\ngg._x"
     )
     assert aliases == {"gg"}
     assert imported == {"plan_map", "_coords"}
-    assert subs == ["geogroup.group", "geogroup.maps"]
+    assert subs == ["geogroup.group", "geogroup.present"]

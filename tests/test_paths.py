@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geogroup import PolicyError
-from geogroup._paths import (
+from geogroup.outputs import (
     OUTPUT_NAMES,
     move_outputs,
     output_paths,

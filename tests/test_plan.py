@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from geogroup import schema as S
-from geogroup._errors import InputError
+from geogroup.errors import InputError
 from geogroup.datasets import toy_schools
 from geogroup.group import propose
 from geogroup.plan import read_plan

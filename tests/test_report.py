@@ -1,4 +1,4 @@
-"""Tests of geogroup.report: the HTML page, the Excel workbook and metrics.json."""
+"""Tests of geogroup.present: the HTML page, the Excel workbook and metrics.json."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from geogroup._errors import InputError
+from geogroup.errors import InputError
 from geogroup.datasets import toy_schools
 from geogroup.evaluate import compare_plans
 from geogroup.group import propose
 from geogroup.plan import Plan, read_plan
 from geogroup.policy import Policy, read_policy
-from geogroup.report import LABELS, write_report
+from geogroup.present import LABELS, write_report
 
 DATA = Path(__file__).parent / "data" / "evaluate"
 POLICY = Policy(members=(2, 2), leads="top:0.34", pair_urban_rural=True)

@@ -1,4 +1,4 @@
-"""Tests of geogroup._validate: header matching and cell parsers."""
+"""Tests of geogroup.read._fields: header matching and cell parsers."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from geogroup import schema
-from geogroup._errors import InputError
-from geogroup._validate import (
+from geogroup.errors import InputError
+from geogroup.read._fields import (
     FIELDS,
     HEADER_ALIASES,
     PLACEHOLDERS,

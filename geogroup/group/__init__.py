@@ -13,18 +13,20 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geogroup._errors import PolicyError
+from geogroup.errors import PolicyError
 from geogroup.group._base import ALL_RULES, BaseGrouper
 from geogroup.group._districts import DistrictGrouper
 from geogroup.group._exact import ExactGrouper
 from geogroup.group._fast import FastGrouper
 from geogroup.group._kmeans import KMeansGrouper
 from geogroup.group._pairs import PairGrouper
+from geogroup.group._units import BACKENDS
 from geogroup.plan import Plan
 from geogroup.policy import PRESETS, Policy, get_policy
 
 __all__ = [
     "ALL_RULES",
+    "BACKENDS",
     "METHODS",
     "BaseGrouper",
     "DistrictGrouper",
@@ -36,16 +38,11 @@ __all__ = [
     "propose",
 ]
 
-METHODS: dict[str, type[BaseGrouper]] = {
-    cls.name: cls for cls in (ExactGrouper, FastGrouper, KMeansGrouper, DistrictGrouper, PairGrouper)
-}
-"""Grouping methods by name."""
-
-
-def register_method(cls: type[BaseGrouper]) -> type[BaseGrouper]:
-    """Add a method class to :data:`METHODS` under its ``name``."""
-    METHODS[cls.name] = cls
-    return cls
+METHODS: dict[str, type[BaseGrouper]] = BaseGrouper.registry
+"""Grouping methods by name: every subclass of :class:`BaseGrouper` with a ``name`` is in
+it once its class is defined (``exact``, ``fast``, ``kmeans``, ``districts``, ``pairs``)."""
+for _cls in (ExactGrouper, FastGrouper, KMeansGrouper, DistrictGrouper, PairGrouper):
+    METHODS[_cls.name] = METHODS.pop(_cls.name)  # in this order in messages and menus
 
 
 def get_method(name: str, **params: Any) -> BaseGrouper:
@@ -54,10 +51,7 @@ def get_method(name: str, **params: Any) -> BaseGrouper:
     Examples
     --------
     >>> get_method("fast", policy="shandong", random_state=1)
-    FastGrouper(policy='shandong', random_state=1, time_limit=60.0, on_infeasible='raise',
-                n_jobs=None, backend='processes', scheduler=None, progress=None, k=8,
-                recentre_rounds=3, close_trials=6, swap_trials=12, lead_trials=40, lp_k=24,
-                lp_max_pairs=150000, dive=True, polish_trials=4)
+    FastGrouper(policy='shandong', random_state=1)
     """
     if name not in METHODS:
         raise PolicyError(f"unknown method {name!r}; methods: {', '.join(sorted(METHODS))}")

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from geogroup._errors import InfeasibleError
+from geogroup.errors import InfeasibleError
 from geogroup.group._problem import Problem, nearest_pairs
 from geogroup.locate import nearest
 
@@ -48,7 +48,7 @@ def _slot_table(problem: Problem, leads: NDArray[np.int64], lead_of: NDArray[np.
                 f"policy 'members' max {hi}; raise the maximum or unlock schools"
             )
         kinds: list[int] = []
-        if policy.pair_urban_rural and problem.urban[lead] and not (~problem.urban[locked]).any():
+        if policy.pair_urban_rural and problem.urban[lead] and not problem.rural[locked].any():
             kinds.append(2)
         weak_needed = policy.min_weak_per_group - int(problem.weak[locked].sum())
         kinds += [3] * max(0, weak_needed)
@@ -120,7 +120,7 @@ def broken_groups(
     size = count(np.ones(problem.n, dtype=bool))
     bad = (size < policy.min_members) | (size > policy.max_members)
     if policy.pair_urban_rural:
-        bad |= problem.urban[leads] & (count(~problem.urban) < 1)
+        bad |= problem.urban[leads] & (count(problem.rural) < 1)
     if policy.min_weak_per_group:
         bad |= count(problem.weak) < policy.min_weak_per_group
     return leads[bad]
@@ -147,7 +147,7 @@ def _edges(problem, leads, free, slot_lead, slot_kind, k):
     slot = order[starts[lead][pair] + within]
     kind = slot_kind[slot]
     r = row[pair]
-    usable = (kind <= 1) | ((kind == 2) & ~problem.urban[free][r]) | ((kind == 3) & problem.weak[free][r])
+    usable = (kind <= 1) | ((kind == 2) & problem.rural[free][r]) | ((kind == 3) & problem.weak[free][r])
     # Whole metres: scipy's sparse LAPJV can cycle forever on some float costs (seen on 60
     # schools and 60 slots); on integers it terminates, and a metre is precise enough.
     cost = np.rint(np.where(kind == 0, d[pair] + _DEAR, d[pair] + 1.0))
@@ -160,7 +160,7 @@ def _required_pairs(problem, leads, free, slot_lead, slot_kind, k):
     rows, heads = [], []
     eligible = {
         1: np.ones(len(free), dtype=bool),
-        2: ~problem.urban[free],
+        2: problem.rural[free],
         3: problem.weak[free],
     }
     for kind, ok in eligible.items():
@@ -227,7 +227,7 @@ class _State:
         self.size = (np.bincount(lead[lead >= 0], minlength=n) - (lead == np.arange(n))).tolist()
         self.zsum = np.bincount(lead[lead >= 0], weights=problem.z[lead >= 0], minlength=n).tolist()
         self.rural = np.bincount(
-            lead[member], weights=(~problem.urban[member]).astype(float), minlength=n
+            lead[member], weights=problem.rural[member].astype(float), minlength=n
         ).tolist()
         self.weak = np.bincount(
             lead[member], weights=problem.weak[member].astype(float), minlength=n
@@ -235,7 +235,8 @@ class _State:
         self.x = problem.xy[:, 0].tolist()
         self.y = problem.xy[:, 1].tolist()
         self.z = problem.z.tolist()
-        self.is_urban = problem.urban.tolist()
+        self.is_rural = problem.rural.tolist()
+        self.lead_urban = problem.urban.tolist()
         self.is_weak = problem.weak.tolist()
         self.prev = None if problem.previous_lead is None else problem.previous_lead.tolist()
         self.move_m = problem.policy.move_cost * 1000.0
@@ -293,8 +294,8 @@ def _move_cost(state: _State, i: int, lead: int) -> float:
 def _can_leave(state: _State, i: int, a: int, incoming: int = -1) -> bool:
     if incoming < 0 and state.size[a] - 1 < state.min_members:
         return False
-    if state.pairing and state.is_urban[a] and not state.is_urban[i]:
-        rural_in = incoming >= 0 and not state.is_urban[incoming]
+    if state.pairing and state.lead_urban[a] and state.is_rural[i]:
+        rural_in = incoming >= 0 and state.is_rural[incoming]
         if state.rural[a] - 1 + rural_in < 1:
             return False
     if state.is_weak[i]:
@@ -338,7 +339,7 @@ def _apply_move(state: _State, i: int, a: int, b: int) -> None:
     state.size[b] += 1
     state.zsum[a] -= state.z[i]
     state.zsum[b] += state.z[i]
-    rural, weak = float(not state.is_urban[i]), float(state.is_weak[i])
+    rural, weak = float(state.is_rural[i]), float(state.is_weak[i])
     state.rural[a] -= rural
     state.rural[b] += rural
     state.weak[a] -= weak

@@ -1,41 +1,48 @@
-"""The interface every grouping method shares, and the assembly of a plan from units.
+"""The interface every grouping method shares.
 
-A method is a class with keyword-only parameters in ``__init__`` (stored, nothing else),
-``fit(schools)`` returning the fitted object and results ending in ``_`` (``plan_``). The
-base class splits the schools into independent units — the values of a ``by`` column and,
-under ``levels = 'same'``, the school levels — runs the method's ``_solve`` on each and
-assembles one plan.
+A method is a scikit-learn estimator (:class:`sklearn.base.BaseEstimator`: parameters in
+the constructor, ``get_params``/``set_params``, :func:`sklearn.base.clone`, the repr);
+``fit(schools)`` returns the fitted object and results end in ``_`` (``plan_``). The base
+class splits the schools into the rulebook's units, runs the method's ``_solve`` on each
+(``_units``), assembles one plan and judges it by the rulebook before returning it.
+
+The parameters every method shares (``policy``, ``random_state``, ``time_limit``,
+``on_infeasible``, ``n_jobs``, ``backend``, ``scheduler``, ``progress``) are written once,
+in :class:`BaseGrouper`; a method's own constructor lists only its own and passes the rest
+on (``**common``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import math
-import multiprocessing
-import os
-import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
-from tqdm import tqdm
+from sklearn.base import BaseEstimator
 
+from geogroup import rules
 from geogroup import schema as S
-from geogroup._errors import InfeasibleError, InputError, PolicyError
+from geogroup.errors import InfeasibleError, InputError, PolicyError
 from geogroup.group._problem import Problem, Solution, evaluate, prepare_problem
+from geogroup.group._units import (
+    BACKENDS,
+    count_moved,
+    make_plan,
+    progress_bar,
+    run_jobs,
+    stable_ids,
+    unassigned_frame,
+    unit_frame,
+    workers,
+)
 from geogroup.plan import Plan
 from geogroup.policy import Policy, get_policy
 
-__all__ = ["ALL_RULES", "BaseGrouper", "solution_from"]
-
-_PARALLEL_FROM = 2000  # schools: below this, starting processes costs more than it saves
-BACKENDS = ("serial", "processes", "dask")
+__all__ = ["ALL_RULES", "BaseGrouper", "active_rules", "solution_from"]
 
 ALL_RULES = frozenset(
     {
@@ -55,25 +62,25 @@ ALL_RULES = frozenset(
 
 def active_rules(policy: Policy, schools: pd.DataFrame, previous: Any) -> set[str]:
     """The rules this policy and these schools actually ask for."""
-    rules = {"members", "leads", "levels"}
+    rules_ = {"members", "leads", "levels"}
     if policy.n_groups is not None:
-        rules.add("n_groups")
+        rules_.add("n_groups")
     if policy.max_distance_km is not None:
-        rules.add("max_distance_km")
+        rules_.add("max_distance_km")
     if policy.pair_urban_rural:
-        rules.add("pair_urban_rural")
+        rules_.add("pair_urban_rural")
     if policy.min_weak_per_group:
-        rules.add("min_weak_per_group")
+        rules_.add("min_weak_per_group")
     if policy.min_lead_spacing_km:
-        rules.add("min_lead_spacing_km")
+        rules_.add("min_lead_spacing_km")
     if S.FIXED_GROUP in schools and schools[S.FIXED_GROUP].notna().any():
-        rules.add("fixed_group")
+        rules_.add("fixed_group")
     if previous is not None:
-        rules.add("previous")
-    return rules
+        rules_.add("previous")
+    return rules_
 
 
-class BaseGrouper:
+class BaseGrouper(BaseEstimator):
     """Common machinery of the grouping methods (see the module docstring).
 
     Parameters
@@ -81,7 +88,7 @@ class BaseGrouper:
     policy
         A preset name, a TOML path or a :class:`~geogroup.Policy`.
     random_state
-        Seed; each unit derives its own generator from it and its position, so the plan does
+        Seed; each unit derives its own generator from it and its label, so the plan does
         not depend on where or in which order the units ran.
     time_limit
         Seconds per unit (what they bound is the method's own).
@@ -93,8 +100,9 @@ class BaseGrouper:
         the input has 2,000 schools or more; 1: serially); Dask workers of the
         :class:`~dask.distributed.LocalCluster` started under ``backend='dask'``.
     backend
-        Where the units run: ``'serial'`` (this process), ``'processes'`` (a process pool on
-        this machine) or ``'dask'`` (tasks on a Dask cluster; ``pip install "geogroup[scale]"``).
+        Where the units run: ``'serial'`` (this process), ``'processes'`` (joblib's worker
+        processes on this machine) or ``'dask'`` (tasks on a Dask cluster;
+        ``pip install "geogroup[scale]"``).
     scheduler
         Address of a running Dask scheduler (``'tcp://host:8786'``) for ``backend='dask'``;
         None starts a local cluster for the run and closes it after.
@@ -106,6 +114,13 @@ class BaseGrouper:
     name: ClassVar[str] = ""
     honours: ClassVar[frozenset[str]] = ALL_RULES
     claims_optimality: ClassVar[bool] = False
+    registry: ClassVar[dict[str, type[BaseGrouper]]] = {}
+    """Every method class by its ``name``, filled as the classes are defined."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            BaseGrouper.registry[cls.name] = cls
 
     def __init__(
         self,
@@ -128,20 +143,33 @@ class BaseGrouper:
         self.scheduler = scheduler
         self.progress = progress
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor's parameters and their values."""
-        names = [
-            p
-            for cls in type(self).__mro__
-            if "__init__" in vars(cls)
-            for p in inspect.signature(cls.__init__).parameters
-            if p != "self"
-        ]
-        return {n: getattr(self, n) for n in dict.fromkeys(names) if hasattr(self, n)}
+    # -- parameters (scikit-learn reads them from the constructors' signatures) ------------
+    @classmethod
+    def _defaults(cls) -> dict[str, Any]:
+        """Every constructor parameter and its default, the most derived class winning."""
+        out: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            init = vars(klass).get("__init__")
+            if init is None or klass in (object, BaseEstimator):
+                continue
+            for p in inspect.signature(init).parameters.values():
+                if p.name != "self" and p.kind is inspect.Parameter.KEYWORD_ONLY:
+                    out[p.name] = p.default
+        return out
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        return sorted(cls._defaults())
+
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:  # noqa: N803  (scikit-learn's name)
+        """The class and the parameters that differ from their defaults."""
+        defaults = self._defaults()
+        changed = {
+            k: v
+            for k, v in self.get_params(deep=False).items()
+            if not _same(v, defaults.get(k, inspect.Parameter.empty))
+        }
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # -- fitting -------------------------------------------------------------------------
     def fit(
@@ -160,7 +188,8 @@ class BaseGrouper:
             One row per school; never modified.
         by
             A column naming administrative units (e.g. a county): each unit is grouped on
-            its own and group ids are prefixed with the unit.
+            its own and group ids are prefixed with the unit. Schools without a value are
+            left unassigned with the reason, and a warning says so.
         previous
             An earlier plan: its group ids are kept where groups persist, and every school
             that changes group costs the policy's ``move_cost``.
@@ -171,14 +200,22 @@ class BaseGrouper:
         started = time.perf_counter()
         policy = get_policy(self.policy)
         self._check_params()
-        self._check_schools(schools, by)
+        self._check_schools(schools, by, policy)
         self._check_rules(policy, schools, previous)
         prev_lead = None if previous is None else previous.schools[S.LEAD_ID]
-        units = list(_units(schools, by, policy))
-        jobs = [(u, label, unit, policy, prev_lead) for u, (label, unit) in enumerate(units)]
-        with self._progress_bar(len(jobs)) as bar:
-            results = self._run_jobs(jobs, len(schools), bar)
-        pieces = [piece for piece, _ in results]
+        units = list(rules.split_units(schools, by, policy))
+        jobs = [(label, schools.loc[index], policy, prev_lead) for label, index in units]
+        n_workers = workers(self.n_jobs, len(jobs), len(schools))
+        with progress_bar(self.name, len(jobs), self.progress) as bar:
+            results = run_jobs(
+                self._run_job,
+                jobs,
+                backend=self.backend,
+                n_workers=n_workers if self.backend != "dask" else self.n_jobs,
+                scheduler=self.scheduler,
+                bar=bar,
+            )
+        pieces = [piece for piece, _ in results] + _without_unit(schools, by, policy)
         reports = [report for _, report in results]
         for report in reports:
             if report["status"] == "infeasible":
@@ -187,70 +224,46 @@ class BaseGrouper:
         plan_schools = gpd.GeoDataFrame(plan_schools, geometry="geometry", crs=schools.crs)
         moved = None
         if previous is not None:
-            plan_schools[S.GROUP_ID] = _stable_ids(plan_schools, previous.schools)
-            moved = _count_moved(plan_schools, previous.schools)
-        self.plan_ = _make_plan(self, policy, plan_schools, reports, rejected, moved, by)
+            plan_schools[S.GROUP_ID] = stable_ids(plan_schools, previous.schools)
+            moved = count_moved(plan_schools, previous.schools)
+        plan = make_plan(self, policy, plan_schools, reports, rejected, moved, by)
+        self._final_check(plan, policy, by)
+        self.plan_ = plan
         self.plan_.seconds = time.perf_counter() - started
         return self
 
-    def _run_jobs(self, jobs: list, n_schools: int, bar: tqdm) -> list:
-        """Run every unit's job where ``backend`` says; results in the order of ``jobs``.
+    def _final_check(self, plan: Plan, policy: Policy, by: str | None) -> None:
+        """Judge the plan by the rulebook: a broken rule here is a bug of the method."""
+        found = rules.violations(rules.plan_arrays(plan.schools, policy, by), policy)
+        if found:
+            first = found[0]
+            raise RuntimeError(
+                f"internal error: method {self.name!r} made a plan that breaks "
+                f"{len(found)} rule(s) of policy {policy.name!r}, e.g. {first['rule']}: "
+                f"{first['detail']}. This is a bug of geogroup; please report it with the input"
+            )
 
-        Units are independent and each has its own seeded generator, so the result does not
-        depend on which process or machine ran which unit.
-        """
-        if self.backend == "dask":
-            return _run_on_dask(self._run_job, jobs, self.scheduler, self.n_jobs, bar)
-        workers = 1 if self.backend == "serial" else self._workers(len(jobs), n_schools)
-        if workers == 1:
-            return [_tick(bar, self._run_job(job)) for job in jobs]
-        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        chunksize = max(1, len(jobs) // (4 * workers))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            return [_tick(bar, r) for r in pool.map(self._run_job, jobs, chunksize=chunksize)]
-
-    def _progress_bar(self, n_units: int) -> tqdm:
-        show = self.progress
-        if show is None:
-            show = n_units >= 2 and sys.stderr is not None and sys.stderr.isatty()
-        return tqdm(
-            total=n_units,
-            desc=f"geogroup {self.name}",
-            unit="unit",
-            disable=not show,
-            file=sys.stderr,
-        )
-
-    def _workers(self, n_units: int, n_schools: int) -> int:
-        """Processes to use: serial for one unit or a small input, else ``n_jobs`` (all cores
-        when None)."""
-        if self.n_jobs is not None:
-            return max(1, min(int(self.n_jobs), n_units))
-        if n_units < 2 or n_schools < _PARALLEL_FROM:
-            return 1
-        return max(1, min(os.cpu_count() or 1, n_units))
-
-    def _run_job(self, job):
-        u, label, unit, policy, prev_lead = job
-        rng = np.random.default_rng(None if self.random_state is None else [self.random_state, u])
+    def _run_job(self, job: tuple) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+        label, unit, policy, prev_lead = job
+        rng = np.random.default_rng(rules.unit_seed(self.random_state, label))
         return self._fit_unit(unit, label, policy, prev_lead, rng)
 
     def _fit_unit(self, unit, label, policy, prev_lead, rng):
         t0 = time.perf_counter()
         try:
-            problem = prepare_problem(unit, policy, prev_lead)
+            problem = prepare_problem(unit, policy, prev_lead, label=label)
             solution = self._solve(problem, rng)
         except InfeasibleError as exc:
             message = f"{label}: {exc}" if label else str(exc)
             if self.on_infeasible == "raise":
                 raise InfeasibleError(message) from None
-            return _unassigned(unit, message), {
+            return unassigned_frame(unit, message), {
                 "unit": label,
                 "n": len(unit),
                 "status": "infeasible",
                 "message": message,
             }
-        piece = _unit_frame(unit, problem, solution, label)
+        piece = unit_frame(unit, problem, solution, label)
         report = {
             "unit": label,
             "n": int(problem.active.sum()),
@@ -290,9 +303,7 @@ class BaseGrouper:
         _check_lead_ids(policy, schools)
         missing = sorted(active_rules(policy, schools, previous) - self.honours)
         if missing:
-            from geogroup.group import METHODS
-
-            able = [n for n, cls in METHODS.items() if set(missing) <= cls.honours]
+            able = [n for n, cls in self.registry.items() if set(missing) <= cls.honours]
             raise PolicyError(
                 f"method {self.name!r} cannot honour the policy rule(s) {', '.join(missing)} of "
                 f"policy {policy.name!r}; use {' or '.join(repr(a) for a in able) or 'another method'}, "
@@ -300,7 +311,7 @@ class BaseGrouper:
             )
 
     @staticmethod
-    def _check_schools(schools: Any, by: str | None) -> None:
+    def _check_schools(schools: Any, by: str | None, policy: Policy) -> None:
         if not isinstance(schools, gpd.GeoDataFrame):
             raise InputError(
                 f"schools: expected the GeoDataFrame that geogroup.read_schools returns, got "
@@ -321,12 +332,31 @@ class BaseGrouper:
             raise InputError(
                 f"by={by!r}: no such column; columns are {', '.join(map(str, schools.columns))}"
             )
-        if by is not None and schools[by].isna().any():
-            rows = schools.index[schools[by].isna()][:5]
+        if policy.pair_urban_rural and S.AREA not in schools:
             raise InputError(
-                f"by={by!r}: {int(schools[by].isna().sum())} schools have no {by} (e.g. {', '.join(map(str, rows))}); "
-                "fill the column or group without by="
+                "policy 'pair_urban_rural' pairs urban leads with rural members, but the schools "
+                "have no 'area' column; read them with read_schools() (which derives it) or "
+                "set pair_urban_rural = false"
             )
+
+
+def _without_unit(schools: gpd.GeoDataFrame, by: str | None, policy: Policy) -> list:
+    """The schools whose ``by`` value is missing or a placeholder: unassigned, with the
+    reason, and a warning."""
+    if not by:
+        return []
+    labels = rules.unit_labels(schools, by, policy)
+    lost = np.array([v is None for v in labels], dtype=bool)
+    if not lost.any():
+        return []
+    shown = ", ".join(map(str, schools.index[lost][:5]))
+    warnings.warn(
+        f"{int(lost.sum())} school(s) have no value in the {by!r} column (empty or a "
+        f"placeholder such as '.'; e.g. {shown}): left unassigned; fill the column to group them",
+        UserWarning,
+        stacklevel=3,
+    )
+    return [unassigned_frame(schools[lost], f"no value in the {by!r} column (unit unknown)")]
 
 
 def _check_lead_ids(policy: Policy, schools: pd.DataFrame) -> None:
@@ -345,150 +375,11 @@ def _check_lead_ids(policy: Policy, schools: pd.DataFrame) -> None:
         )
 
 
-def _tick(bar: tqdm, result: Any) -> Any:
-    bar.update()
-    return result
-
-
-def _run_on_dask(fn, jobs: list, scheduler: str | None, n_workers: int | None, bar: tqdm) -> list:
-    """``fn`` over ``jobs`` as Dask tasks, on the scheduler at ``scheduler`` or on a local
-    cluster started for this run and closed after."""
+def _same(a: Any, b: Any) -> bool:
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise PolicyError(
-            "backend='dask' needs dask.distributed, which is not installed; "
-            "run pip install \"geogroup[scale]\" or use backend='processes'"
-        ) from None
-    with contextlib.ExitStack() as stack:
-        if scheduler is None:
-            cluster = stack.enter_context(
-                LocalCluster(
-                    n_workers=n_workers or os.cpu_count() or 1,
-                    threads_per_worker=1,
-                    dashboard_address=":0",  # None still binds 8787, and warns when taken
-                )
-            )
-            client = stack.enter_context(Client(cluster))
-        else:
-            client = stack.enter_context(Client(scheduler))
-        # pure=False: two units with equal frames are still two tasks.
-        futures = client.map(fn, jobs, pure=False)
-        for _ in as_completed(futures):
-            bar.update()
-        return client.gather(futures)
-
-
-def _units(schools: gpd.GeoDataFrame, by: str | None, policy: Policy):
-    keys = ([by] if by else []) + (
-        [S.LEVEL] if policy.levels == "same" and S.LEVEL in schools else []
-    )
-    if not keys:
-        yield "", schools
-        return
-    frame = schools.copy()
-    if S.LEVEL in keys:
-        frame[S.LEVEL] = frame[S.LEVEL].astype(object).fillna("unknown-level")
-    for values, unit in frame.groupby(keys, sort=True):
-        values = values if isinstance(values, tuple) else (values,)
-        yield "-".join(str(v) for v in values), schools.loc[unit.index]
-
-
-def _unit_frame(
-    unit: gpd.GeoDataFrame, problem: Problem, solution: Solution, label: str
-) -> gpd.GeoDataFrame:
-    lead = solution.lead
-    heads = np.unique(lead[lead >= 0])
-    # North to south, then west to east: G01 is the northernmost group of the unit.
-    order = heads[np.lexsort((problem.xy[heads, 0], -problem.xy[heads, 1]))]
-    width = max(2, len(str(len(order))))
-    prefix = f"{label}-" if label else ""
-    gid = {h: f"{prefix}G{k + 1:0{width}d}" for k, h in enumerate(order)}
-    pos = np.arange(problem.n)
-    out = unit.copy()
-    out[S.GROUP_ID] = pd.array([gid.get(x) for x in lead], dtype=object)
-    out[S.ROLE] = np.where(lead < 0, S.UNASSIGNED, np.where(lead == pos, S.LEAD, S.MEMBER))
-    out[S.LEAD_ID] = pd.array([problem.ids[x] if x >= 0 else None for x in lead], dtype=object)
-    dist = np.hypot(*(problem.xy - problem.xy[np.maximum(lead, 0)]).T) / 1000.0
-    out[S.DISTANCE_KM] = np.where(lead < 0, np.nan, np.round(dist, 3))
-    reasons = [problem.unplaceable.get(i) if lead[i] < 0 else None for i in range(problem.n)]
-    out[S.REASON] = pd.array(reasons, dtype=object)
-    return out
-
-
-def _unassigned(unit: gpd.GeoDataFrame, message: str) -> gpd.GeoDataFrame:
-    out = unit.copy()
-    out[S.GROUP_ID] = pd.array([None] * len(unit), dtype=object)
-    out[S.ROLE] = S.UNASSIGNED
-    out[S.LEAD_ID] = pd.array([None] * len(unit), dtype=object)
-    out[S.DISTANCE_KM] = np.nan
-    out[S.REASON] = message
-    return out
-
-
-def _stable_ids(new: pd.DataFrame, old: pd.DataFrame) -> pd.Series:
-    """Give each new group the id of the previous group it overlaps most (one-to-one)."""
-    both = new.index.intersection(old.index)
-    overlap = pd.crosstab(new.loc[both, S.GROUP_ID], old.loc[both, S.GROUP_ID].astype(object))
-    new_ids = sorted(new[S.GROUP_ID].dropna().unique())
-    mapping: dict[str, str] = {}
-    if not overlap.empty:
-        rows, cols = linear_sum_assignment(-overlap.to_numpy())
-        mapping = {
-            overlap.index[r]: overlap.columns[c]
-            for r, c in zip(rows, cols, strict=True)
-            if overlap.iat[r, c] > 0
-        }
-    used = set(old[S.GROUP_ID].dropna().astype(str)) | set(mapping.values())
-    fresh = (f"G{k:03d}" for k in range(1, 10**6) if f"G{k:03d}" not in used)
-    for gid in new_ids:
-        if gid not in mapping:
-            mapping[gid] = next(fresh)
-    return new[S.GROUP_ID].map(mapping)
-
-
-def _count_moved(new: pd.DataFrame, old: pd.DataFrame) -> int:
-    both = new.index.intersection(old.index)
-    a = new.loc[both, S.GROUP_ID].astype(object).fillna("")
-    b = old.loc[both, S.GROUP_ID].astype(object).fillna("")
-    return int((a != b).sum())
-
-
-def _make_plan(grouper, policy, schools, reports, rejected, moved, by) -> Plan:
-    solved = [r for r in reports if r["status"] != "infeasible"]
-    n = sum(r["n"] for r in solved) or 1
-    objective = sum(r["objective"] * r["n"] for r in solved) / n if solved else math.nan
-    bounds = [r["bound"] for r in solved]
-    bound = (
-        sum(b * r["n"] for b, r in zip(bounds, solved, strict=True)) / n
-        if solved and None not in bounds
-        else None
-    )
-    gap = None if bound is None else max(0.0, (objective - bound) / max(abs(objective), 1e-9))
-    statuses = {r["status"] for r in reports}
-    status = statuses.pop() if len(statuses) == 1 else "mixed"
-    parts = _overall_parts(reports, solved, n)
-    params = {k: v for k, v in grouper.get_params().items() if k != "policy"}
-    params["by"] = by
-    return Plan(
-        schools=schools,
-        policy=policy,
-        method=grouper.name,
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        parts=parts,
-        moved=moved,
-        params=params,
-        rejected=rejected,
-        units=[dict(r) for r in reports],
-    )
-
-
-def _overall_parts(reports, solved, n) -> dict[str, float]:
-    keys = ("distance", "balance", "moves")
-    return {k: sum(r.get(f"part_{k}", 0.0) * r["n"] for r in solved) / n for k in keys}
+        return bool(a is b or a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def solution_from(problem: Problem, lead: np.ndarray, status: str, **detail: Any) -> Solution:

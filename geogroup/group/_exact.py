@@ -1,20 +1,7 @@
 """``exact``: the grouping as a mixed-integer programme, solved by HiGHS.
 
-Variables: ``x[i, j] = 1`` when school i joins the group led by j, for j among the candidate
-leads i may join (``y_j = x[j, j]`` says j leads); ``e_j >= 0`` the absolute total deviation
-of group j's quality from the mean. Constraints::
-
-    Σ_j x[i, j] = 1                       every school in exactly one group
-    x[i, j] <= y_j                        only open leads take members
-    min·y_j <= Σ_{i≠j} x[i, j] <= max·y_j  members per group
-    Σ_{i rural} x[i, j] >= y_j             城乡结对, for urban j (when the policy asks)
-    Σ_{i weak} x[i, j] >= w_min·y_j        weak-school quota (when the policy asks)
-    -e_j <= Σ_i z_i x[i, j] <= e_j          balance
-    y_j + y_k <= 1                         leads closer than the minimum spacing
-    G_lo <= Σ_j y_j <= G_hi                number of groups (fixed when the policy says)
-
-Objective: ``(Σ d_ij x_ij + balance_weight·Σ e_j + move_cost·Σ moved_ij x_ij) / N``: the
-same objective every method reports.
+The model (variables, constraints, objective) is written out in ``_model``; its objective
+is the one every method reports (``docs/objective.md``).
 
 Sparse: when the full model would have more than ``max_pairs`` pairs, each school sees its
 ``k`` nearest candidate leads; if HiGHS finds that model infeasible, ``k`` doubles. A
@@ -24,32 +11,18 @@ restricted model's optimum is optimal *for that model*: the plan then says so
 
 from __future__ import annotations
 
-import math
-import os
-import sys
+from typing import Any
 
-import highspy
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from geogroup._errors import InfeasibleError
+from geogroup.errors import InfeasibleError
 from geogroup.group._base import BaseGrouper, solution_from
-from geogroup.group._problem import Problem, Solution, nearest_pairs
-from geogroup.locate import nearest, within_radius
-from geogroup.policy import Policy
+from geogroup.group._fast import FastGrouper
+from geogroup.group._model import Model
+from geogroup.group._problem import Problem, Solution
 
 __all__ = ["ExactGrouper"]
-
-_STATUS = {
-    highspy.HighsModelStatus.kOptimal: "optimal",
-    highspy.HighsModelStatus.kTimeLimit: "time_limit",
-    highspy.HighsModelStatus.kInterrupt: "time_limit",
-    highspy.HighsModelStatus.kSolutionLimit: "feasible",
-    highspy.HighsModelStatus.kIterationLimit: "feasible",
-    highspy.HighsModelStatus.kMemoryLimit: "feasible",
-}
-
 
 class ExactGrouper(BaseGrouper):
     """Mixed-integer programme solved by HiGHS; reports status, objective, bound and gap.
@@ -73,7 +46,7 @@ class ExactGrouper(BaseGrouper):
 
     Examples
     --------
-    >>> from geogroup.datasets import toy_schools
+    >>> from geogroup import Policy, toy_schools
     >>> g = ExactGrouper(policy=Policy(members=(2, 2), leads="top:0.34")).fit(toy_schools())
     >>> g.plan_.status, sorted(g.plan_.schools.query("role == 'lead'").index)
     ('optimal', ['A', 'D'])
@@ -85,30 +58,14 @@ class ExactGrouper(BaseGrouper):
     def __init__(
         self,
         *,
-        policy: str | Policy = "ninghe",
-        random_state: int | None = 0,
-        time_limit: float = 60.0,
-        on_infeasible: str = "raise",
-        n_jobs: int | None = None,
-        backend: str = "processes",
-        scheduler: str | None = None,
-        progress: bool | None = None,
         k: int = 12,
         max_pairs: int = 120_000,
         mip_gap: float = 1e-4,
         threads: int | None = None,
         warm_start: bool = True,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            policy=policy,
-            random_state=random_state,
-            time_limit=time_limit,
-            on_infeasible=on_infeasible,
-            n_jobs=n_jobs,
-            backend=backend,
-            scheduler=scheduler,
-            progress=progress,
-        )
+        super().__init__(**common)
         self.k = k
         self.max_pairs = max_pairs
         self.mip_gap = mip_gap
@@ -122,9 +79,15 @@ class ExactGrouper(BaseGrouper):
         k = len(pool) if full else min(self.k, len(pool))
         start = _heuristic_start(problem, rng) if self.warm_start else None
         while True:
-            model = _Model(problem, k)
+            model = Model(problem, k)
             restricted = k < len(pool)
-            result = None if restricted and model.surely_infeasible() else model.solve(self, start)
+            result = None if restricted and model.surely_infeasible() else model.solve(
+                time_limit=self.time_limit,
+                mip_gap=self.mip_gap,
+                seed=int(self.random_state or 0),
+                threads=self.threads,
+                start=start,
+            )
             if result is not None or not restricted:
                 break
             k = min(2 * k, len(pool))
@@ -149,536 +112,10 @@ class ExactGrouper(BaseGrouper):
         return sol
 
 
-def _quiet_highs() -> highspy.Highs:
-    """A HiGHS instance, without the banner its constructor prints on standard output."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            return highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _heuristic_start(problem: Problem, rng: np.random.Generator) -> NDArray[np.int64] | None:
-    from geogroup.group._fast import FastGrouper
-
     try:
         return FastGrouper(policy=problem.policy)._solve(problem, rng).lead
     except InfeasibleError:
         return None
 
 
-class _Model:
-    """Column layout: pair variables x (n_pairs), then e (one per candidate lead)."""
-
-    def __init__(self, problem: Problem, k: int, *, linked: int | None = None) -> None:
-        # linked: the x[i, j] <= y_j row only for each school's ``linked`` nearest leads; the
-        # others (``lazy``: their x and y columns) are left to the caller to add when a
-        # solution breaks them. None: every row.
-        self.linked = linked
-        self.p = problem
-        self.pool = problem.leads_pool
-        self.pool_index = {int(j): c for c, j in enumerate(self.pool)}
-        active = np.flatnonzero(problem.active)
-        self.active = active
-        pair_i, pair_j, dist = self._pairs(k)
-        self.pair_i, self.pair_j, self.dist_km = pair_i, pair_j, dist
-        self.n_pairs = len(pair_i)
-        # position in ``pool`` of each pair's lead
-        self.lead_c = np.array([self.pool_index[int(j)] for j in pair_j], dtype=np.int64)
-        self.linked_cols, lazy = self._split_links(linked)
-        self.lazy = (lazy, self._own_col()[self.lead_c[lazy]])
-
-    def _split_links(self, linked: int | None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """Member pairs whose row x[i, j] <= y_j is in the model, and those left out."""
-        members = np.flatnonzero(self.pair_i != self.pair_j)
-        if linked is None:
-            return members, members[:0]
-        near = _rank_within(self.pair_i[members], self.dist_km[members]) < linked
-        return members[near], members[~near]
-
-    def _pairs(self, k: int):
-        p = self.p
-        idx, dist_km = nearest(p.xy[self.active], p.xy[self.pool], k=min(k, len(self.pool)))
-        rows = np.repeat(self.active, idx.shape[1])
-        leads = self.pool[idx.ravel()]
-        dist = dist_km.ravel()
-        keep = (
-            dist
-            <= (math.inf if p.policy.max_distance_km is None else p.policy.max_distance_km) + 1e-9
-        )
-        # A lead's own pair (its y) is always there; locked schools see only their lead.
-        rows, leads, dist = rows[keep], leads[keep], dist[keep]
-        rows, leads, dist = self._with_required(k, rows, leads, dist)
-        own = np.isin(self.pool, self.active)
-        locked = self.active[p.locked_to[self.active] >= 0]
-        locked_d = np.hypot(*(p.xy[locked] - p.xy[p.locked_to[locked]]).T) / 1000.0
-        rows = np.concatenate([rows, self.pool[own], locked])
-        leads = np.concatenate([leads, self.pool[own], p.locked_to[locked]])
-        dist = np.concatenate([dist, np.zeros(int(own.sum())), locked_d])
-        locked = p.locked_to[rows] >= 0
-        keep = ~locked | (leads == p.locked_to[rows])
-        keep &= ~p.must_lead[rows] | (leads == rows)
-        rows, leads, dist = rows[keep], leads[keep], dist[keep]
-        pairs = np.unique(np.stack([rows, leads, np.round(dist * 1e6)], axis=1), axis=0)
-        return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), pairs[:, 2] / 1e6
-
-    def _with_required(self, k, rows, leads, dist):
-        """Add, for every candidate lead, its ``k`` nearest weak schools (under a weak-school
-        quota) and, for an urban one, its ``k`` nearest rural schools (under 城乡结对): a
-        city full of candidates may have none of them among its schools' nearest."""
-        p, policy = self.p, self.p.policy
-        wanted = []
-        if policy.min_weak_per_group:
-            wanted.append((p.weak[self.active], self.pool))
-        if policy.pair_urban_rural:
-            wanted.append((~p.urban[self.active], self.pool[p.urban[self.pool]]))
-        cap = math.inf if policy.max_distance_km is None else policy.max_distance_km + 1e-9
-        for eligible, heads in wanted:
-            schools = self.active[eligible]
-            if len(schools) == 0 or len(heads) == 0:
-                continue
-            head, school, d_km = nearest_pairs(p, heads, schools, k)
-            near = d_km <= cap
-            rows = np.concatenate([rows, schools[school[near]]])
-            leads = np.concatenate([leads, heads[head[near]]])
-            dist = np.concatenate([dist, d_km[near]])
-        return rows, leads, dist
-
-    def surely_infeasible(self) -> bool:
-        """Whether the candidate sets alone rule out every grouping: each school needs open
-        leads among its candidates (Σ_{j in N(i)} y_j >= 1), and when covering every school
-        so takes more leads than the most groups allowed (the covering LP, solved in
-        milliseconds) no grouping of this model exists. A restricted model of a few large
-        groups fails this way, and HiGHS can take minutes to find that out on the whole
-        model."""
-        most = self.p.n_groups_range[1]
-        row = np.unique(self.pair_i, return_inverse=True)[1]
-        leads, col = np.unique(self.pair_j, return_inverse=True)
-        if len(leads) <= most * np.bincount(row).min():
-            return False  # every y_j = 1 / (fewest candidates of a school) covers them all
-        matrix = sp.csc_matrix((np.ones(len(row)), (row, col)))
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
-        lp.col_cost_ = np.ones(lp.num_col_)
-        lp.col_lower_ = np.zeros(lp.num_col_)
-        lp.col_upper_ = np.ones(lp.num_col_)
-        lp.row_lower_ = np.ones(lp.num_row_)
-        lp.row_upper_ = np.full(lp.num_row_, np.inf)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr
-        lp.a_matrix_.index_ = matrix.indices
-        lp.a_matrix_.value_ = matrix.data
-        h = _quiet_highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("parallel", "off")
-        h.setOptionValue("random_seed", 0)
-        h.passModel(lp)
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return False
-        return h.getInfo().objective_function_value > most + 1e-6
-
-    def start_values(self, lead: NDArray[np.int64]) -> NDArray[np.float64] | None:
-        """Column values of a known grouping (a warm start), or None if it is not in the model."""
-        x = (lead[self.pair_i] == self.pair_j).astype(float)
-        if x.sum() != (lead >= 0).sum():
-            return None
-        z_sum = np.zeros(len(self.pool))
-        lead_c = self.lead_c
-        np.add.at(z_sum, lead_c, self.p.z[self.pair_i] * x)
-        return np.concatenate([x, np.abs(z_sum)])
-
-    def solve(self, grouper: ExactGrouper, start: NDArray[np.int64] | None = None):
-        h = _quiet_highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", float(grouper.time_limit))
-        h.setOptionValue("mip_rel_gap", float(grouper.mip_gap))
-        h.setOptionValue("random_seed", int(grouper.random_state or 0))
-        if grouper.threads:
-            h.setOptionValue("threads", int(grouper.threads))
-        h.passModel(self._lp())
-        values = None if start is None else self.start_values(start)
-        if values is not None:
-            warm = highspy.HighsSolution()
-            warm.col_value = list(values)
-            warm.value_valid = True
-            h.setSolution(warm)
-        h.run()
-        status = h.getModelStatus()
-        info = h.getInfo()
-        if status == highspy.HighsModelStatus.kInfeasible:
-            return None
-        if info.primal_solution_status != 2:  # no feasible solution found
-            if status == highspy.HighsModelStatus.kTimeLimit:
-                raise InfeasibleError(
-                    f"HiGHS found no feasible grouping within time_limit={grouper.time_limit} s; "
-                    "raise the time limit or use method 'fast'"
-                )
-            return None
-        x = np.asarray(h.getSolution().col_value)[: self.n_pairs] > 0.5
-        lead = np.full(self.p.n, -1, dtype=np.int64)
-        lead[self.pair_i[x]] = self.pair_j[x]
-        gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
-        return lead, _STATUS.get(status, "feasible"), float(info.mip_dual_bound), gap
-
-    def _lp(self) -> highspy.HighsLp:
-        p, policy = self.p, self.p.policy
-        n_pairs, n_pool = self.n_pairs, len(self.pool)
-        n_active = len(self.active)
-        scale = 1.0 / max(n_active, 1)
-        move = np.zeros(n_pairs)
-        if p.previous_lead is not None:
-            prev = p.previous_lead[self.pair_i]
-            move = np.where((prev >= 0) & (prev != self.pair_j), policy.move_cost, 0.0)
-        cost = np.concatenate(
-            [(self.dist_km + move) * scale, np.full(n_pool, policy.balance_weight * scale)]
-        )
-        lower = np.zeros(n_pairs + n_pool)
-        upper = np.concatenate([np.ones(n_pairs), np.full(n_pool, np.inf)])
-        own = self.pair_i == self.pair_j
-        must = own & p.must_lead[self.pair_i]
-        locked = (p.locked_to[self.pair_i] >= 0) & (p.locked_to[self.pair_i] == self.pair_j)
-        lower[:n_pairs][must | locked] = 1.0
-        rows = _Rows(n_pairs + n_pool)
-        self._assignment_rows(rows)
-        self._group_rows(rows)
-        self._count_rows(rows)
-        lp = highspy.HighsLp()
-        lp.num_col_ = n_pairs + n_pool
-        lp.num_row_ = rows.count
-        lp.col_cost_ = cost
-        lp.col_lower_ = lower
-        lp.col_upper_ = upper
-        lp.row_lower_ = np.asarray(rows.lower)
-        lp.row_upper_ = np.asarray(rows.upper)
-        matrix = rows.matrix().tocsc()
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr
-        lp.a_matrix_.index_ = matrix.indices
-        lp.a_matrix_.value_ = matrix.data
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_pairs + [
-            highspy.HighsVarType.kContinuous
-        ] * n_pool
-        return lp
-
-    def _own_col(self) -> NDArray[np.int64]:
-        """Column of y_j (the pair (j, j)) for each candidate lead, -1 if j cannot lead here."""
-        own = np.full(len(self.pool), -1, dtype=np.int64)
-        cols = np.flatnonzero(self.pair_i == self.pair_j)
-        own[[self.pool_index[int(j)] for j in self.pair_j[cols]]] = cols
-        return own
-
-    def _assignment_rows(self, rows: _Rows) -> None:
-        pos_of = {int(i): r for r, i in enumerate(self.active)}
-        row_ids = np.array([pos_of[int(i)] for i in self.pair_i], dtype=np.int64)
-        missing = np.setdiff1d(np.arange(len(self.active)), row_ids)
-        if len(missing):
-            raise InfeasibleError(
-                f"school {self.p.ids[self.active[missing[0]]]} has no candidate lead it may join; "
-                "raise 'max_distance_km' or allow more leads"
-            )
-        rows.add_block(
-            row_ids, np.arange(self.n_pairs), np.ones(self.n_pairs), 1.0, 1.0, len(self.active)
-        )
-
-    def _group_rows(self, rows: _Rows) -> None:
-        p, policy = self.p, self.p.policy
-        own = self._own_col()
-        members = self.pair_i != self.pair_j
-        lead_c = self.lead_c
-        # x[i, j] - y_j <= 0
-        mcols = self.linked_cols
-        y = own[lead_c[mcols]]
-        r = np.arange(len(mcols))
-        rows.add_block(
-            np.concatenate([r, r]),
-            np.concatenate([mcols, y]),
-            np.concatenate([np.ones(len(mcols)), -np.ones(len(mcols))]),
-            -np.inf,
-            0.0,
-            len(mcols),
-        )
-        lo, hi = policy.members
-        self._per_lead(rows, lead_c, members, -np.inf, 0.0, coef_y=-hi)
-        if lo:
-            self._per_lead(rows, lead_c, members, 0.0, np.inf, coef_y=-lo)
-        if policy.pair_urban_rural:
-            urban_leads = p.urban[self.pool]
-            self._per_lead(
-                rows,
-                lead_c,
-                members & ~p.urban[self.pair_i],
-                0.0,
-                np.inf,
-                coef_y=-1.0,
-                only=urban_leads,
-            )
-        if policy.min_weak_per_group:
-            self._per_lead(
-                rows,
-                lead_c,
-                members & p.weak[self.pair_i],
-                0.0,
-                np.inf,
-                coef_y=-float(policy.min_weak_per_group),
-            )
-        self._balance_rows(rows, lead_c)
-
-    def _per_lead(self, rows, lead_c, mask, lower, upper, *, coef_y, only=None) -> None:
-        """Σ_{i in mask} x[i, j] + coef_y·y_j within [lower, upper], one row per lead j."""
-        own = self._own_col()
-        leads = np.arange(len(self.pool)) if only is None else np.flatnonzero(only)
-        leads = leads[own[leads] >= 0]
-        row_of = np.full(len(self.pool), -1)
-        row_of[leads] = np.arange(len(leads))
-        cols = np.flatnonzero(mask & (row_of[lead_c] >= 0))
-        r = np.concatenate([row_of[lead_c[cols]], row_of[leads]])
-        c = np.concatenate([cols, own[leads]])
-        v = np.concatenate([np.ones(len(cols)), np.full(len(leads), coef_y)])
-        rows.add_block(r, c, v, lower, upper, len(leads))
-
-    def _balance_rows(self, rows, lead_c) -> None:
-        z = self.p.z[self.pair_i]
-        e_col = self.n_pairs + np.arange(len(self.pool))
-        for sign in (1.0, -1.0):
-            r = np.concatenate([lead_c, np.arange(len(self.pool))])
-            c = np.concatenate([np.arange(self.n_pairs), e_col])
-            v = np.concatenate([sign * z, -np.ones(len(self.pool))])
-            rows.add_block(r, c, v, -np.inf, 0.0, len(self.pool))
-
-    def _count_rows(self, rows) -> None:
-        p = self.p
-        own = self._own_col()
-        valid = np.flatnonzero(own >= 0)
-        g_lo, g_hi = p.n_groups_range
-        rows.add_block(
-            np.zeros(len(valid), dtype=np.int64),
-            own[valid],
-            np.ones(len(valid)),
-            float(g_lo),
-            float(g_hi),
-            1,
-        )
-        spacing = p.policy.min_lead_spacing_km
-        if spacing > 0 and len(valid) > 1:
-            near = within_radius(p.xy[self.pool[valid]], spacing)
-            pairs = [(a, b) for a, nb in enumerate(near) for b in nb if a < b]
-            if pairs:
-                a, b = np.array(pairs).T
-                r = np.arange(len(pairs))
-                rows.add_block(
-                    np.concatenate([r, r]),
-                    np.concatenate([own[valid[a]], own[valid[b]]]),
-                    np.ones(2 * len(pairs)),
-                    -np.inf,
-                    1.0,
-                    len(pairs),
-                )
-
-
-def _rank_within(group: NDArray[np.int64], key: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Rank of each element by ``key`` among the elements of its ``group`` (0 = smallest)."""
-    order = np.lexsort((key, group))
-    first = np.r_[True, group[order][1:] != group[order][:-1]]
-    starts = np.flatnonzero(first)
-    rank = np.empty(len(group), dtype=np.int64)
-    rank[order] = np.arange(len(group)) - starts[np.cumsum(first) - 1]
-    return rank
-
-
-class Relaxation:
-    """The LP relaxation of the exact model, for the ``fast`` method to round.
-
-    On school grouping the relaxation is nearly integral: its open leads are close to the
-    optimum's, and with the leads fixed its assignment (which, unlike a matching, weighs the
-    balance term) leaves only a few schools split between groups.
-
-    The rows ``x[i, j] <= y_j`` make most of the model, and only those of a school's nearest
-    leads are ever binding: the others are added when a solution breaks them, so every solve
-    returns the optimum of the full relaxation, on a model a fraction of its size.
-
-    Parameters
-    ----------
-    problem
-        The unit.
-    k
-        Candidate leads each school sees.
-    time_limit
-        Seconds HiGHS may spend on each solve.
-    linked
-        Nearest leads of each school whose ``x[i, j] <= y_j`` row is there from the start;
-        None: three times as many as there are candidates per group (every row when that
-        reaches ``k``, as under a policy of four large groups).
-    """
-
-    def __init__(
-        self, problem: Problem, k: int, time_limit: float, linked: int | None = None
-    ) -> None:
-        if linked is None:
-            # A school splits over more leads when few of the candidates will lead.
-            fewest = max(problem.n_groups_range[0], 1)
-            linked = math.ceil(3 * len(problem.leads_pool) / fewest)
-        self.model = _Model(problem, k, linked=linked if linked < k else None)
-        if self.model.surely_infeasible():
-            raise InfeasibleError(
-                f"each school seeing its {k} nearest candidates, more schools need a lead of "
-                f"their own than the {problem.n_groups_range[1]} groups allowed"
-            )
-        self.h = _quiet_highs()
-        h = self.h
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", float(time_limit))
-        # Serial dual simplex and a fixed seed: the same input gives the same relaxation.
-        h.setOptionValue("solver", "simplex")
-        h.setOptionValue("parallel", "off")
-        h.setOptionValue("random_seed", 0)
-        h.setOptionValue("presolve", "off")  # measured: presolve costs more than it saves here
-        self._pending = np.ones(len(self.model.lazy[0]), dtype=bool)
-        lp = self.model._lp()
-        lp.integrality_ = []
-        h.passModel(lp)
-        self.lower = np.asarray(lp.col_lower_, dtype=float)
-        self.upper = np.asarray(lp.col_upper_, dtype=float)
-        if self.model.linked is None:
-            # Every row kept means a few large groups: a degenerate relaxation, on which the
-            # interior point method (with crossover to a basis) was measured 3x quicker.
-            h.setOptionValue("solver", "ipm")
-        self.x = self._run()
-        self.x0 = self.x
-        h.setOptionValue("solver", "simplex")  # the re-solves start from the last basis
-
-    def _run(self) -> NDArray[np.float64] | None:
-        """Solve; add the left-out rows x[i, j] <= y_j the solution breaks, until none."""
-        x_col, y_col = self.model.lazy
-        while True:
-            self.h.run()
-            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                return None
-            x = np.asarray(self.h.getSolution().col_value)
-            broken = np.flatnonzero(self._pending & (x[x_col] > x[y_col] + 1e-7))
-            if len(broken) == 0:
-                return x[: self.model.n_pairs]
-            if len(broken) > self.model.p.n // 4:  # far from the full model: every row
-                broken = np.flatnonzero(self._pending)
-            self._pending[broken] = False
-            nr = len(broken)
-            self.h.addRows(
-                nr,
-                np.full(nr, -np.inf),
-                np.zeros(nr),
-                2 * nr,
-                np.arange(0, 2 * nr, 2, dtype=np.int32),
-                np.stack([x_col[broken], y_col[broken]], axis=1).ravel().astype(np.int32),
-                np.tile([1.0, -1.0], nr),
-            )
-
-    @property
-    def y(self) -> NDArray[np.float64] | None:
-        """The value of y_j for each candidate lead (``model.pool`` order); None if unsolved."""
-        if self.x is None:
-            return None
-        own = self.model._own_col()
-        return np.where(own >= 0, self.x[np.maximum(own, 0)], 0.0)
-
-    def covering(self, leads: NDArray[np.int64]) -> NDArray[np.int64]:
-        """``leads`` and, for every school none of whose candidates is among them, the
-        candidate it leans on most in the first relaxation: with leads fixed, a school the
-        sparse model joins to no open lead would make the assignment infeasible."""
-        m = self.model
-        is_open = np.zeros(m.p.n, dtype=bool)
-        is_open[leads] = True
-        covered = np.zeros(m.p.n, dtype=bool)
-        covered[m.pair_i[is_open[m.pair_j]]] = True
-        lonely = np.flatnonzero(~covered[m.pair_i])
-        if len(lonely) == 0:
-            return leads
-        # per uncovered school, its pair with the largest first-relaxation value
-        order = lonely[np.lexsort((m.pair_j[lonely], -self.x0[lonely], m.pair_i[lonely]))]
-        first = np.r_[True, m.pair_i[order][1:] != m.pair_i[order][:-1]]
-        return np.union1d(leads, m.pair_j[order][first])
-
-    def dive(self, max_rounds: int = 30) -> NDArray[np.int64] | None:
-        """Leads by diving: fix the most open fractional leads open (a quarter of the
-        fractional ones at a time, at least one) and keep the leads already fully open,
-        re-solve from the last basis, until every y_j is whole; None when a round turns
-        infeasible or ``max_rounds`` run out. The fixings hold for the dive only: later
-        solves see the model's own bounds."""
-        m = self.model
-        own = m._own_col()
-        valid = np.flatnonzero(own >= 0)
-        y = self.y
-        lower = self.lower.copy()  # the model's own bounds stay for assignment()
-        for _ in range(max_rounds):
-            if y is None:
-                return None
-            frac = valid[(y[valid] > 1e-6) & (y[valid] < 1.0 - 1e-6)]
-            if len(frac) == 0:
-                return np.sort(m.pool[valid[y[valid] > 0.5]])
-            ids = m.p.ids[m.pool[frac]].astype(str)
-            order = frac[np.lexsort((ids, -np.round(y[frac], 9)))]
-            fix = order[: max(1, len(frac) // 4)]
-            whole = valid[(y[valid] >= 1.0 - 1e-6) & (lower[own[valid]] < 1.0)]
-            fix = np.union1d(fix, whole)
-            lower[own[fix]] = 1.0
-            cols = own[fix].astype(np.int32)
-            self.h.changeColsBounds(len(cols), cols, lower[cols], self.upper[cols])
-            self.x = self._run()
-            y = self.y
-        return None
-
-    def assignment(
-        self, leads: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.bool_]] | None:
-        """The relaxation re-solved with exactly ``leads`` open: each school's lead (the one
-        with the largest share of it) and whether it is split between groups; None if
-        infeasible."""
-        m = self.model
-        open_pair = np.isin(m.pair_j, leads)
-        lower, upper = self.lower.copy(), self.upper.copy()
-        upper[: m.n_pairs][~open_pair] = 0.0
-        own = np.flatnonzero(m.pair_i == m.pair_j)
-        lower[own[np.isin(m.pair_j[own], leads)]] = 1.0
-        cols = np.arange(len(lower), dtype=np.int32)
-        self.h.changeColsBounds(len(cols), cols, lower, upper)
-        x = self._run()
-        if x is None:
-            return None
-        # Largest share first, ties by lead position: the same input gives the same rounding.
-        order = np.lexsort((m.pair_j, -x, m.pair_i))
-        first = np.r_[True, m.pair_i[order][1:] != m.pair_i[order][:-1]]
-        lead = np.full(m.p.n, -1, dtype=np.int64)
-        lead[m.pair_i[order][first]] = m.pair_j[order][first]
-        split = np.zeros(m.p.n, dtype=bool)
-        split[m.pair_i[(x > 1e-6) & (x < 1.0 - 1e-6)]] = True
-        return lead, split
-
-
-class _Rows:
-    """Accumulates constraint rows as COO blocks."""
-
-    def __init__(self, n_cols: int) -> None:
-        self.n_cols = n_cols
-        self.count = 0
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-
-    def add_block(self, r, c, v, lower, upper, n_rows) -> None:
-        self.r.append(np.asarray(r, dtype=np.int64) + self.count)
-        self.c.append(np.asarray(c, dtype=np.int64))
-        self.v.append(np.asarray(v, dtype=float))
-        self.lower += [lower] * n_rows
-        self.upper += [upper] * n_rows
-        self.count += n_rows
-
-    def matrix(self) -> sp.coo_matrix:
-        return sp.coo_matrix(
-            (np.concatenate(self.v), (np.concatenate(self.r), np.concatenate(self.c))),
-            shape=(self.count, self.n_cols),
-        )

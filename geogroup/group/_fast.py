@@ -25,19 +25,21 @@ and seed give the same plan on any machine.
 
 from __future__ import annotations
 
+from typing import Any
+
 import copy
 import time
 
 import numpy as np
 from numpy.typing import NDArray
 
-from geogroup._errors import InfeasibleError
+from geogroup.errors import InfeasibleError
 from geogroup.group._assign import assign_to_leads, broken_groups, improve
 from geogroup.group._base import BaseGrouper, solution_from
+from geogroup.group._model import Relaxation
 from geogroup.group._leads import _far_enough, spread_leads, target_group_count
 from geogroup.group._problem import Problem, Solution, evaluate
 from geogroup.locate import nearest
-from geogroup.policy import Policy
 
 __all__ = ["FastGrouper"]
 
@@ -93,7 +95,7 @@ class FastGrouper(BaseGrouper):
 
     Examples
     --------
-    >>> from geogroup.datasets import toy_schools
+    >>> from geogroup import Policy, toy_schools
     >>> plan = FastGrouper(policy=Policy(members=(2, 2), leads="top:0.34")).fit(toy_schools()).plan_
     >>> sorted(plan.schools.groupby("group_id").size().tolist())
     [3, 3]
@@ -104,14 +106,6 @@ class FastGrouper(BaseGrouper):
     def __init__(
         self,
         *,
-        policy: str | Policy = "ninghe",
-        random_state: int | None = 0,
-        time_limit: float = 60.0,
-        on_infeasible: str = "raise",
-        n_jobs: int | None = None,
-        backend: str = "processes",
-        scheduler: str | None = None,
-        progress: bool | None = None,
         k: int = 8,
         recentre_rounds: int = 3,
         close_trials: int = 6,
@@ -121,17 +115,9 @@ class FastGrouper(BaseGrouper):
         lp_max_pairs: int = 150_000,
         dive: bool = True,
         polish_trials: int = 4,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            policy=policy,
-            random_state=random_state,
-            time_limit=time_limit,
-            on_infeasible=on_infeasible,
-            n_jobs=n_jobs,
-            backend=backend,
-            scheduler=scheduler,
-            progress=progress,
-        )
+        super().__init__(**common)
         self.k = k
         self.recentre_rounds = recentre_rounds
         self.close_trials = close_trials
@@ -304,8 +290,6 @@ class FastGrouper(BaseGrouper):
         """The solved relaxation on each school's ``k`` nearest candidates; a sparse model can
         be infeasible where the full one is not (a far-flung unit), so once more with twice
         the candidates if that stays within ``lp_max_pairs``. None when neither solves."""
-        from geogroup.group._exact import Relaxation
-
         for kk in (k, 2 * k):
             if kk > len(problem.leads_pool) or problem.n * kk > self.lp_max_pairs:
                 break

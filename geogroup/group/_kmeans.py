@@ -9,16 +9,17 @@ local search: this is the baseline to beat.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.cluster import KMeans
 
-from geogroup._errors import InfeasibleError
+from geogroup.errors import InfeasibleError
 from geogroup.group._assign import assign_to_leads
 from geogroup.group._base import BaseGrouper, solution_from
 from geogroup.group._leads import target_group_count
-from geogroup.group._problem import Problem, Solution, violations
+from geogroup.group._problem import Problem, Solution, judge
 from geogroup.locate import nearest
-from geogroup.policy import Policy
 
 __all__ = ["KMeansGrouper"]
 
@@ -35,7 +36,7 @@ class KMeansGrouper(BaseGrouper):
 
     Examples
     --------
-    >>> from geogroup.datasets import toy_schools
+    >>> from geogroup import Policy, toy_schools
     >>> plan = KMeansGrouper(policy=Policy(members=(2, 2), leads="top:0.34")).fit(toy_schools()).plan_
     >>> sorted(plan.schools.loc[plan.schools.role == "lead"].index)
     ['A', 'D']
@@ -46,26 +47,10 @@ class KMeansGrouper(BaseGrouper):
     def __init__(
         self,
         *,
-        policy: str | Policy = "ninghe",
-        random_state: int | None = 0,
-        time_limit: float = 60.0,
-        on_infeasible: str = "raise",
-        n_jobs: int | None = None,
-        backend: str = "processes",
-        scheduler: str | None = None,
-        progress: bool | None = None,
         n_init: int = 4,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            policy=policy,
-            random_state=random_state,
-            time_limit=time_limit,
-            on_infeasible=on_infeasible,
-            n_jobs=n_jobs,
-            backend=backend,
-            scheduler=scheduler,
-            progress=progress,
-        )
+        super().__init__(**common)
         self.n_init = n_init
 
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
@@ -91,7 +76,7 @@ class KMeansGrouper(BaseGrouper):
         locked = problem.locked_to >= 0
         lead[locked] = problem.locked_to[locked]
         repaired = False
-        if violations(problem, lead):
+        if judge(problem, lead):
             lead = assign_to_leads(problem, np.unique(leads))
             repaired = True
         return solution_from(problem, lead, "heuristic", repaired=repaired, n_groups=g)

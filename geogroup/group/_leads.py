@@ -58,7 +58,7 @@ def spread_leads(problem: Problem, g: int, *, rng: np.random.Generator) -> NDArr
 
 
 def _far_enough(problem: Problem, p: int, chosen: list[int]) -> bool:
-    spacing = problem.policy.min_lead_spacing_km * 1000.0
+    spacing = problem.spaced_m()
     if spacing <= 0 or not chosen:
         return True
     d = np.hypot(*(problem.xy[chosen] - problem.xy[p]).T)

@@ -31,6 +31,8 @@ unassigned with its reason under ``allow_unassigned``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import dataclasses
 import math
 import time
@@ -40,9 +42,10 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from geogroup._errors import InfeasibleError
+from geogroup import rules
+from geogroup.errors import InfeasibleError
 from geogroup.group._base import BaseGrouper, solution_from
-from geogroup.group._problem import Problem, Solution, evaluate, violations
+from geogroup.group._problem import Problem, Solution, evaluate, judge
 from geogroup.locate import nearest
 from geogroup.policy import Policy
 
@@ -91,27 +94,11 @@ class PairGrouper(BaseGrouper):
     def __init__(
         self,
         *,
-        policy: str | Policy = "ninghe",
-        random_state: int | None = 0,
-        time_limit: float = 60.0,
-        on_infeasible: str = "raise",
-        n_jobs: int | None = None,
-        backend: str = "processes",
-        scheduler: str | None = None,
-        progress: bool | None = None,
         k: int = 16,
         max_pairs: int = 200_000,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            policy=policy,
-            random_state=random_state,
-            time_limit=time_limit,
-            on_infeasible=on_infeasible,
-            n_jobs=n_jobs,
-            backend=backend,
-            scheduler=scheduler,
-            progress=progress,
-        )
+        super().__init__(**common)
         self.k = k
         self.max_pairs = max_pairs
 
@@ -197,8 +184,9 @@ def _drop_unreachable(
         far, dist = weak, np.full(len(weak), math.inf)
     else:
         dist = nearest(problem.xy[weak], problem.xy[strong], k=1)[1][:, 0]
-        far = weak[dist > cap + 1e-9]
-        dist = dist[dist > cap + 1e-9]
+        beyond = ~rules.within_cap(dist, cap)
+        far = weak[beyond]
+        dist = dist[beyond]
     if len(far) == 0:
         return weak
     if not problem.policy.allow_unassigned:
@@ -239,7 +227,7 @@ class _Pairing:
         idx, km = nearest(self.p.xy[self.weak], self.p.xy[self.strong], k=min(k, len(self.strong)))
         rows = np.repeat(np.arange(len(self.weak)), idx.shape[1])
         cols, km = idx.ravel(), km.ravel()
-        keep = km <= (self.p.cap_m() / 1000.0) + 1e-9
+        keep = km <= self.p.cap_m() / 1000.0
         return rows[keep], cols[keep].astype(np.int64), km[keep]
 
     def price(
@@ -365,7 +353,7 @@ def _previous_if_better(
         return lead
     before[heads] = heads
     idle = {int(x): "idle" for x in strong if before[x] < 0}
-    if violations(
+    if judge(
         dataclasses.replace(problem, unplaceable={**problem.unplaceable, **idle}), before
     ):
         return lead
@@ -499,7 +487,7 @@ def _try_swap(groups: _Groups, i: int, b: int, total: float, count: int):
     p, w, s = groups.p, groups.w, groups.zsum
     cap = p.cap_m() / 1000.0
     for j in np.flatnonzero(groups.lead == b).tolist():
-        if j == b or math.hypot(*(p.xy[j] - p.xy[a])) / 1000.0 > cap + 1e-9:
+        if j == b or math.hypot(*(p.xy[j] - p.xy[a])) / 1000.0 > cap:
             continue
         dz = p.z[j] - p.z[i]
         dt = groups.price(i, b) + groups.price(j, a) - groups.price(i, a) - groups.price(j, b)

@@ -24,12 +24,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from geogroup import rules
 from geogroup import schema as S
-from geogroup._errors import InfeasibleError
-from geogroup.locate import metric_xy, nearest
+from geogroup.errors import InfeasibleError
+from geogroup.locate import nearest
 from geogroup.policy import Policy
 
-__all__ = ["Problem", "Solution", "evaluate", "nearest_pairs", "prepare_problem", "violations"]
+__all__ = ["Problem", "Solution", "evaluate", "judge", "nearest_pairs", "prepare_problem"]
 
 
 @dataclass
@@ -42,14 +43,19 @@ class Problem:
     quality: NDArray[np.float64]
     z: NDArray[np.float64]
     urban: NDArray[np.bool_]
+    rural: NDArray[np.bool_]
     weak: NDArray[np.bool_]
     may_lead: NDArray[np.bool_]
-    must_lead: NDArray[np.bool_]
+    must_lead: NDArray[np.bool_]  # named by the policy's list of leads, or heading a fixed group
+    named: NDArray[np.bool_]  # named by the policy's list of leads
     locked_to: NDArray[np.int64]  # position of the lead a school is locked to, or -1
     policy: Policy
     unplaceable: dict[int, str] = field(default_factory=dict)  # position -> reason
     previous_lead: NDArray[np.int64] | None = None  # position of the previous lead, or -1
     n_groups_range: tuple[int, int] = (1, 1)
+    level: NDArray[np.object_] | None = None
+    fixed: NDArray[np.object_] | None = None  # fixed_group labels (None: no such column)
+    label: str = ""
 
     @property
     def n(self) -> int:
@@ -71,8 +77,16 @@ class Problem:
         return np.flatnonzero((self.may_lead | self.must_lead) & self.active & own)
 
     def cap_m(self) -> float:
+        """The longest member-to-lead distance the cap allows, in metres (the rulebook's
+        tolerance included): compare with ``<=``."""
         cap = self.policy.max_distance_km
-        return math.inf if cap is None else cap * 1000.0
+        return math.inf if cap is None else (cap + rules.TOLERANCE_KM) * 1000.0
+
+    def spaced_m(self) -> float:
+        """The shortest distance two leads may be apart, in metres (tolerance included):
+        compare with ``>=``; 0 without the rule."""
+        spacing = self.policy.min_lead_spacing_km
+        return 0.0 if not spacing else max(0.0, (spacing - rules.TOLERANCE_KM) * 1000.0)
 
 
 @dataclass
@@ -124,7 +138,7 @@ def nearest_pairs(
 
 
 def prepare_problem(
-    schools: pd.DataFrame, policy: Policy, previous_lead: pd.Series | None = None
+    schools: pd.DataFrame, policy: Policy, previous_lead: pd.Series | None = None, label: str = ""
 ) -> Problem:
     """Arrays for one unit, with every rule checked that can be checked before solving."""
     n = len(schools)
@@ -134,18 +148,23 @@ def prepare_problem(
     sd = float(quality.std())
     z = (quality - quality.mean()) / sd if sd > 0 else np.zeros(n)
     ids = schools.index.to_numpy(dtype=object)
+    area = schools[S.AREA].astype(object) if S.AREA in schools else None
     problem = Problem(
         ids=ids,
         names=schools[S.NAME].astype(object).to_numpy() if S.NAME in schools else ids.copy(),
-        xy=metric_xy(schools),
+        xy=rules.metric_xy(schools),
         quality=quality,
         z=z,
-        urban=_area_flags(schools),
-        weak=_weak_flags(quality, ids, policy.weak_share),
+        urban=np.zeros(n, bool) if area is None else (area == S.URBAN).to_numpy(dtype=bool),
+        rural=np.zeros(n, bool) if area is None else (area == S.RURAL).to_numpy(dtype=bool),
+        weak=rules.weak_flags(quality, ids, policy.weak_share),
         may_lead=np.zeros(n, dtype=bool),
         must_lead=np.zeros(n, dtype=bool),
+        named=np.zeros(n, dtype=bool),
         locked_to=np.full(n, -1, dtype=np.int64),
         policy=policy,
+        level=rules.words_kept(schools[S.LEVEL]) if S.LEVEL in schools else None,
+        label=label,
     )
     _mark_leads(problem, schools)
     _mark_locked(problem, schools)
@@ -159,44 +178,19 @@ def prepare_problem(
     return problem
 
 
-def _area_flags(schools: pd.DataFrame) -> NDArray[np.bool_]:
-    if S.AREA not in schools:
-        return np.zeros(len(schools), dtype=bool)
-    return (schools[S.AREA].astype(object) == S.URBAN).to_numpy(dtype=bool)
-
-
-def _rank_order(quality: NDArray[np.float64], ids: NDArray[np.object_]) -> NDArray[np.int64]:
-    """Positions from the lowest to the highest quality, ties broken by id (deterministic)."""
-    return np.lexsort((ids.astype(str), quality))
-
-
-def _weak_flags(
-    quality: NDArray[np.float64], ids: NDArray[np.object_], share: float
-) -> NDArray[np.bool_]:
-    weak = np.zeros(len(quality), dtype=bool)
-    k = math.ceil(share * len(quality) - 1e-9)
-    weak[_rank_order(quality, ids)[:k]] = True
-    return weak
-
-
 def _mark_leads(problem: Problem, schools: pd.DataFrame) -> None:
     kind, value = problem.policy.lead_rule
-    if kind == "ids":
-        wanted = [str(v) for v in value]
-        known = pd.Index(problem.ids)
-        problem.must_lead[:] = known.isin(wanted)
-        return
-    if kind == "column":
-        if value not in schools:
-            raise InfeasibleError(
-                f"policy 'leads' = 'column:{value}', but the schools have no column {value!r}; "
-                f"columns: {', '.join(map(str, schools.columns))}"
-            )
-        flags = schools[value].astype(object).fillna(False)
-        truthy = {"true", "1", "1.0", "yes", "y", "是"}
-        problem.may_lead[:] = flags.map(lambda v: str(v).strip().lower() in truthy).to_numpy(
-            dtype=bool
+    if kind == "column" and value not in schools:
+        raise InfeasibleError(
+            f"policy 'leads' = 'column:{value}', but the schools have no column {value!r}; "
+            f"columns: {', '.join(map(str, schools.columns))}"
         )
+    column = schools[value].to_numpy(dtype=object) if kind == "column" else None
+    may, named = rules.lead_flags(problem.policy, problem.quality, problem.ids, column)
+    problem.may_lead[:] = may
+    problem.named[:] = named
+    problem.must_lead |= named
+    if kind != "top":
         return
     k = max(1, math.ceil(value * problem.n - 1e-9))
     if problem.n > 1 and k < problem.n and np.ptp(problem.quality) == 0:
@@ -206,13 +200,13 @@ def _mark_leads(problem: Problem, schools: pd.DataFrame) -> None:
             "the choice would be arbitrary; check the quality column, or name the leads "
             "(leads = 'column:lead_candidate' or a list of school ids)"
         )
-    problem.may_lead[_rank_order(problem.quality, problem.ids)[::-1][:k]] = True
 
 
 def _mark_locked(problem: Problem, schools: pd.DataFrame) -> None:
     """Schools sharing a ``fixed_group`` stay together, under the best lead among them."""
     if S.FIXED_GROUP not in schools:
         return
+    problem.fixed = rules.words_kept(schools[S.FIXED_GROUP])
     labels = schools[S.FIXED_GROUP].astype(object)
     for _label, members in labels[labels.notna() & (labels.astype(str).str.strip() != "")].groupby(
         labels, sort=True
@@ -286,7 +280,7 @@ def _check_pairing(problem: Problem) -> None:
     policy = problem.policy
     g_lo = problem.n_groups_range[0]
     active = problem.active
-    rural = ~problem.urban & active
+    rural = problem.rural & active
     pool = problem.leads_pool
     if policy.pair_urban_rural and problem.urban[pool].all() and rural.sum() < g_lo:
         raise InfeasibleError(
@@ -316,7 +310,7 @@ def _check_locked_within_cap(problem: Problem) -> None:
     if cap is None or len(locked) == 0:
         return
     d_km = np.hypot(*(problem.xy[locked] - problem.xy[problem.locked_to[locked]]).T) / 1000.0
-    far = locked[d_km > cap + 1e-9]
+    far = locked[~rules.within_cap(d_km, cap)]
     if len(far):
         i = far[0]
         raise InfeasibleError(
@@ -337,7 +331,7 @@ def _mark_unplaceable(problem: Problem) -> None:
     if len(others) == 0:
         return
     idx, dist = nearest(problem.xy[others], problem.xy[pool], k=1)
-    far = dist[:, 0] > cap
+    far = ~rules.within_cap(dist[:, 0], cap)
     if not far.any():
         return
     lines = [
@@ -360,56 +354,36 @@ def _mark_unplaceable(problem: Problem) -> None:
         )
 
 
-def violations(problem: Problem, lead: NDArray[np.int64]) -> list[str]:
-    """Every rule an assignment breaks, in words (empty when it keeps them all)."""
-    p, policy = problem, problem.policy
-    out: list[str] = []
+def judge(problem: Problem, lead: NDArray[np.int64]) -> list[dict]:
+    """Every rule an assignment of the unit breaks, by the rulebook
+    (:func:`geogroup.rules.violations`): empty when it keeps them all."""
+    p = problem
     pos = np.arange(p.n)
-    placed = p.active
-    if (lead[placed] < 0).any():
-        out.append(f"{int((lead[placed] < 0).sum())} placeable schools are unassigned")
-    heads = np.unique(lead[lead >= 0])
-    if (lead[heads] != heads).any():
-        out.append("a group's lead is not in its own group")
-    member = (lead >= 0) & (lead != pos)
-    size = np.bincount(lead[member], minlength=p.n)[heads]
-    lo, hi = policy.members
-    for h, s in zip(heads, size, strict=True):
-        if not lo <= s <= hi:
-            out.append(f"group of {p.ids[h]} has {s} members, outside {lo}-{hi}")
-    d_m = np.hypot(*(p.xy[member] - p.xy[lead[member]]).T)
-    if (d_m > p.cap_m() + 1e-6).any():
-        out.append(f"{int((d_m > p.cap_m() + 1e-6).sum())} members beyond max_distance_km")
-    if policy.pair_urban_rural:
-        rural = np.bincount(lead[member], weights=(~p.urban[member]).astype(float), minlength=p.n)
-        bad = [h for h in heads if p.urban[h] and rural[h] < 1]
-        out += [f"urban-led group of {p.ids[h]} has no rural member" for h in bad]
-    if policy.min_weak_per_group:
-        weak = np.bincount(lead[member], weights=p.weak[member].astype(float), minlength=p.n)
-        out += [
-            f"group of {p.ids[h]} has {int(weak[h])} weak members"
-            for h in heads
-            if weak[h] < policy.min_weak_per_group
-        ]
-    locked = p.locked_to >= 0
-    if (lead[locked] != p.locked_to[locked]).any():
-        out.append("a locked school left its group")
-    if p.must_lead.any() and (lead[p.must_lead & placed] != pos[p.must_lead & placed]).any():
-        out.append("a fixed lead does not lead")
-    if policy.n_groups is not None and len(heads) != policy.n_groups:
-        out.append(f"{len(heads)} groups, policy asks for {policy.n_groups}")
-    out += [
-        f"{p.ids[h]} leads a group but may not lead (policy 'leads' = {policy.leads!r})"
-        for h in heads
-        if not (p.may_lead[h] or p.must_lead[h])
-    ]
-    spacing = policy.min_lead_spacing_km
-    if spacing > 0 and len(heads) > 1:
-        idx, d_km = nearest(p.xy[heads], k=1)
-        close = d_km.ravel() < spacing - 1e-9
-        out += [
-            f"leads {p.ids[heads[a]]} and {p.ids[heads[b]]} are closer than min_lead_spacing_km"
-            for a, b in zip(np.flatnonzero(close), idx.ravel()[close], strict=True)
-            if a < b
-        ]
-    return out
+    reason = np.zeros(p.n, dtype=bool)
+    reason[list(p.unplaceable)] = True
+    arrays = rules.PlanArrays(
+        ids=p.ids.astype(str).astype(object),
+        quality=p.quality,
+        unit=np.zeros(p.n, dtype=np.int64),
+        unit_names=[p.label],
+        by_code=np.zeros(p.n, dtype=np.int64),
+        xy=p.xy,
+        epsg=np.zeros(p.n, dtype=np.int64),
+        lonlat=np.full((p.n, 2), np.nan),
+        urban=p.urban,
+        rural=p.rural,
+        level=None if p.level is None else np.array(
+            [rules.UNKNOWN_LEVEL if v is None else v for v in p.level], dtype=object
+        ),
+        weak=p.weak,
+        may_lead=p.may_lead,
+        named=p.named,
+        fixed=p.fixed,
+        group=np.where(lead >= 0, lead, -1),
+        group_names=[str(x) for x in p.ids],
+        role=np.where(lead < 0, S.UNASSIGNED, np.where(lead == pos, S.LEAD, S.MEMBER)).astype(
+            object
+        ),
+        has_reason=reason,
+    )
+    return rules.violations(arrays, p.policy)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fill tests/browser/assets/ with the JavaScript and CSS that folium's maps link from CDNs,
 # from the npm registry at the versions folium 0.20 names (package.json, package-lock.json),
-# flat by file name, so that geogroup.maps can inline them (assets=DIR) and the browser
+# flat by file name, so that geogroup.present can inline them (assets=DIR) and the browser
 # tests run with no internet. Idempotent and quiet; needs node and npm.
 set -euo pipefail
 cd "$(dirname "$0")"

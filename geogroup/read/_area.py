@@ -1,6 +1,6 @@
 """Deriving urban/rural for schools whose file does not say.
 
-Two ways, chosen by :func:`geogroup.io.read_schools`:
+Two ways, chosen by :func:`geogroup.read.read_schools`:
 
 * **boundary** — a school is urban when its point lies inside (or on the edge of) one of the
   given urban polygons, rural otherwise;
@@ -18,7 +18,7 @@ eleven) and stray points far outside the zone do not project at all; on a sphere
 radius is within 0.5 % everywhere.
 
 The same module holds the two checks of *where* schools are, used by
-:func:`geogroup.io.read_schools`:
+:func:`geogroup.read.read_schools`:
 
 * **study area** — :func:`read_study_area` turns a bounding box, a polygon or a boundary file
   into polygons, and :func:`inside` says which points lie in them (rows outside are rejected);
@@ -45,7 +45,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from geogroup import schema
-from geogroup._errors import InputError
+from geogroup.errors import InputError
 
 __all__ = [
     "DENSITY_MIN_NEIGHBOURS",
@@ -192,7 +192,7 @@ def read_study_area(area: StudyArea) -> gpd.GeoSeries:
     >>> read_study_area((117.0, 39.5, 116.0, 40.5))
     Traceback (most recent call last):
     ...
-    geogroup._errors.InputError: study_area: min_lon 117 is greater than max_lon 116; ...
+    geogroup.errors.InputError: study_area: min_lon 117 is greater than max_lon 116; ...
     """
     if isinstance(area, BaseGeometry):
         area = gpd.GeoSeries([area], crs=schema.WGS84)

@@ -1,4 +1,4 @@
-"""Header matching and cell parsing for :func:`geogroup.io.read_schools`.
+"""Header matching and cell parsing for :func:`geogroup.read.read_schools`.
 
 Everything here is vectorised over whole columns and never raises on a bad cell: parsers
 return the values they could read plus masks of the cells they could not, and the caller
@@ -33,7 +33,8 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from geogroup import schema
-from geogroup._errors import InputError
+from geogroup.errors import InputError
+from geogroup.rules import NO_WORDS, PLACEHOLDERS, YES_WORDS
 
 __all__ = [
     "FIELDS",
@@ -78,10 +79,6 @@ FIELDS: tuple[str, ...] = tuple(HEADER_ALIASES)
 #: Keys accepted in ``columns=`` besides the field names themselves.
 _FIELD_SYNONYMS = {"id": schema.SCHOOL_ID, "lng": LON, "longitude": LON, "latitude": LAT}
 
-PLACEHOLDERS = frozenset({
-    "", ".", "-", "na", "n/a", "nan", "null", "none", "#n/a", "无", "空", "not applicable",
-})
-
 _AREA_WORDS = {
     "urban": schema.URBAN, "rural": schema.RURAL,
     "城区": schema.URBAN, "城镇": schema.URBAN, "城市": schema.URBAN, "市区": schema.URBAN,
@@ -102,8 +99,6 @@ _LEVEL_WORDS = {
 }
 _LEVEL_SUFFIX = re.compile(r"(_school|学校)$")
 
-_TRUE = frozenset({"1", "true", "t", "yes", "y", "是", "√", "✓", "✔"})
-_FALSE = frozenset({"0", "false", "f", "no", "n", "否"})
 
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
@@ -464,8 +459,8 @@ def parse_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         return s.fillna(False).astype(bool), pd.Series(False, index=s.index)
     missing = missing_mask(s)
     text = normalise_id(s).str.casefold()
-    flags = text.isin(_TRUE)
-    bad = ~(flags | text.isin(_FALSE) | missing)
+    flags = text.isin(YES_WORDS)
+    bad = ~(flags | text.isin(NO_WORDS) | missing)
     return flags.astype(bool), bad
 
 

@@ -13,15 +13,14 @@ against.
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pyproj
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
-from geogroup._errors import InputError
-from geogroup.schema import WGS84
+from geogroup.errors import InputError
+from geogroup.rules import metric_crs, metric_xy
 
 __all__ = [
     "distance_km",
@@ -36,120 +35,6 @@ __all__ = [
 _GEOD = pyproj.Geod(ellps="WGS84")
 _M_PER_KM = 1000.0
 _SHOWN = 5  # offending rows quoted in a message
-
-
-def _points(schools: gpd.GeoDataFrame | gpd.GeoSeries, argument: str) -> gpd.GeoSeries:
-    """The point geometries of ``schools``, checked to be usable for measuring."""
-    if not isinstance(schools, gpd.GeoDataFrame | gpd.GeoSeries):
-        raise InputError(
-            f"{argument} must be a GeoDataFrame of school points, got {type(schools).__name__}; "
-            "build one with geopandas.GeoDataFrame(..., geometry=..., crs='EPSG:4326')"
-        )
-    geoms = schools if isinstance(schools, gpd.GeoSeries) else schools.geometry
-    if geoms.crs is None:
-        raise InputError(
-            f"{argument} has no CRS, so its coordinates cannot be measured; "
-            "set it with .set_crs('EPSG:4326') if they are longitude/latitude in WGS-84"
-        )
-    if len(geoms) == 0:
-        raise InputError(f"{argument} is empty: at least one school is needed to choose a CRS")
-    bad = geoms.isna() | geoms.is_empty | (geoms.geom_type != "Point")
-    if bad.any():
-        shown = ", ".join(map(str, geoms.index[bad][:_SHOWN]))
-        raise InputError(
-            f"{argument} must hold one non-empty Point per school; {int(bad.sum())} row(s) do "
-            f"not (index {shown}); drop or fix them before locating"
-        )
-    return geoms
-
-
-def _utm_epsg(lon: float, lat: float) -> int:
-    zone = int((lon + 180.0) // 6.0) % 60 + 1
-    return (32600 if lat >= 0 else 32700) + zone
-
-
-def metric_crs(schools: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
-    """The WGS-84 / UTM zone that holds the centre of the schools.
-
-    The centre is the mean latitude and the circular mean longitude of the points, so data
-    on both sides of the 180° meridian lands in a zone next to it rather than near 0°.
-    Norway's and Svalbard's irregular zones are not used: the plain 6° zone is as good for
-    measuring. Meant for one administrative unit at a time; across several zones the scale
-    error grows (about 1 % at 9° from the zone's central meridian near the equator).
-
-    Parameters
-    ----------
-    schools
-        School points with a CRS; reprojected to EPSG:4326 first when in another one.
-
-    Returns
-    -------
-    pyproj.CRS
-        EPSG:326zz (northern hemisphere) or EPSG:327zz (southern), zz the UTM zone.
-
-    Raises
-    ------
-    InputError
-        When ``schools`` has no CRS, is empty, or holds missing or non-point geometries.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import Point
-    >>> haicheng = gpd.GeoSeries([Point(122.75, 40.85), Point(122.9, 40.7)], crs="EPSG:4326")
-    >>> metric_crs(haicheng).to_epsg()
-    32651
-    """
-    geoms = _points(schools, "schools").to_crs(WGS84)
-    lon = np.radians(geoms.x.to_numpy(dtype=float))
-    lat = geoms.y.to_numpy(dtype=float)
-    mean_lon = float(np.degrees(np.arctan2(np.sin(lon).mean(), np.cos(lon).mean())))
-    return pyproj.CRS.from_epsg(_utm_epsg(mean_lon, float(lat.mean())))
-
-
-def metric_xy(
-    schools: gpd.GeoDataFrame | gpd.GeoSeries, crs: pyproj.CRS | str | int | None = None
-) -> NDArray[np.float64]:
-    """Planar coordinates of the schools in metres, one row per school, in frame order.
-
-    Parameters
-    ----------
-    schools
-        School points with a CRS (any; WGS-84 is the contract).
-    crs
-        A projected CRS in metres; :func:`metric_crs` of ``schools`` when None. Pass the
-        same CRS to compare coordinates of two frames.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(n, 2)``: easting and northing in metres.
-
-    Raises
-    ------
-    InputError
-        When ``schools`` cannot be located (see :func:`metric_crs`) or ``crs`` is not a
-        projected CRS in metres.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import Point
-    >>> pts = gpd.GeoSeries([Point(122.75, 40.85), Point(122.75, 40.95)], crs="EPSG:4326")
-    >>> xy = metric_xy(pts)
-    >>> xy.shape, round(float(xy[1, 1] - xy[0, 1]))
-    ((2, 2), 11101)
-    """
-    geoms = _points(schools, "schools")
-    target = metric_crs(geoms) if crs is None else pyproj.CRS.from_user_input(crs)
-    unit = target.axis_info[0].unit_name if target.axis_info else None
-    if not target.is_projected or unit != "metre":
-        raise InputError(
-            f"crs must be a projected CRS in metres, got {target.to_string()} "
-            f"(unit: {unit}); leave crs=None to use the data's UTM zone"
-        )
-    projected = geoms.to_crs(target)
-    return np.column_stack([projected.x.to_numpy(dtype=float), projected.y.to_numpy(dtype=float)])
 
 
 def _xy(values: ArrayLike, argument: str) -> NDArray[np.float64]:

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "in_china",
     "COORDINATE_SYSTEMS",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
@@ -35,7 +36,7 @@ _BD_PI = np.pi * 3000.0 / 180.0
 Pair = tuple[NDArray[np.float64], NDArray[np.float64]]
 
 
-def _in_china(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
+def in_china(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
     # The shift is only applied inside this rough box; outside it GCJ-02 equals WGS-84.
     return (lon > 72.004) & (lon < 137.8347) & (lat > 0.8293) & (lat < 55.8271)
 
@@ -62,7 +63,7 @@ def _shift(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> Pair:
     sqrt_magic = np.sqrt(magic)
     dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrt_magic) * np.pi)
     dlon = (dlon * 180.0) / (_A / sqrt_magic * np.cos(rad) * np.pi)
-    inside = _in_china(lon, lat)
+    inside = in_china(lon, lat)
     return np.where(inside, dlon, 0.0), np.where(inside, dlat, 0.0)
 
 

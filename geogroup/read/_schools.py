@@ -6,9 +6,9 @@ pandas frame into the schools frame of the data contract (``docs/data-contract.m
 field it derived.
 
 The headers recognised for each field (English and Chinese) are listed once, in
-:data:`geogroup._validate.HEADER_ALIASES`. Files are loaded by :mod:`geogroup._text` (text:
-encodings, delimiters, title rows), :mod:`geogroup._excel` (workbooks) and
-:mod:`geogroup._loading` (vector data, and what the loaders share); this module checks
+:data:`geogroup.read._fields.HEADER_ALIASES`. Files are loaded by :mod:`geogroup.read._text` (text:
+encodings, delimiters, title rows), :mod:`geogroup.read._excel` (workbooks) and
+:mod:`geogroup.read._loading` (vector data, and what the loaders share); this module checks
 every field of every row.
 
 What a bad file gets
@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from geogroup import schema
-from geogroup._area import (
+from geogroup.read._area import (
     DENSITY_MIN_NEIGHBOURS,
     DENSITY_QUANTILE,
     DENSITY_RADIUS_M,
@@ -56,12 +56,12 @@ from geogroup._area import (
     read_boundary,
     read_study_area,
 )
-from geogroup._coords import COORDINATE_SYSTEMS, to_wgs84
-from geogroup._errors import InputError
-from geogroup._excel import _read_excel
-from geogroup._loading import _from_frame, _HeaderSpec, _Loaded, _read_vector
-from geogroup._text import _read_csv
-from geogroup._validate import (
+from geogroup.read._coords import COORDINATE_SYSTEMS, to_wgs84
+from geogroup.errors import InputError
+from geogroup.read._excel import _read_excel
+from geogroup.read._loading import _from_frame, _HeaderSpec, _Loaded, _read_vector
+from geogroup.read._text import _read_csv
+from geogroup.read._fields import (
     LAT,
     LON,
     PLACEHOLDERS,
@@ -750,7 +750,7 @@ def read_schools(
         skipped and said so.
     columns
         Contract field -> header, for headers not recognised automatically (the recognised
-        ones are listed in :data:`geogroup._validate.HEADER_ALIASES`), e.g.
+        ones are listed in :data:`geogroup.read._fields.HEADER_ALIASES`), e.g.
         ``{'quality': 'house_price', 'lead_candidate': 'key_school'}``. Fields: ``school_id``
         (or ``id``), ``name``, ``lon``, ``lat``, ``quality``, ``area``, ``level``,
         ``students``, ``teachers``, ``lead_candidate``, ``fixed_group``. Mapping ``lon`` and
@@ -773,7 +773,7 @@ def read_schools(
         were others.
     urban_boundary
         Urban polygons (a vector file or GeoDataFrame) to derive ``area`` from where the file
-        does not give it; without it, a density rule is used (see :mod:`geogroup._area`).
+        does not give it; without it, a density rule is used (see :mod:`geogroup.read._area`).
     study_area
         Where the schools must be: a bounding box ``(min_lon, min_lat, max_lon, max_lat)`` in
         WGS-84 degrees, a shapely polygon, or polygons (a GeoDataFrame or a vector file).
@@ -781,7 +781,7 @@ def read_schools(
         and longitude swapped" when that is so).
     far_points
         Without a study area, schools far from all the others (the rule of
-        :func:`geogroup._area.far_from_the_rest`: more than 10 times the median distance
+        :func:`geogroup.read._area.far_from_the_rest`: more than 10 times the median distance
         from the schools' median point, and 50 km) are ``'flag'``-ged in
         ``report.flagged`` and kept, or ``'reject'``-ed.
     strict

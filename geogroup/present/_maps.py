@@ -57,8 +57,8 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geogroup import schema as S
-from geogroup._coords import wgs84_to_gcj02
-from geogroup._errors import InputError
+from geogroup.read import wgs84_to_gcj02
+from geogroup.errors import InputError
 from geogroup.evaluate import compare_plans, distance_to_lead, group_metrics
 from geogroup.plan import Plan, groups_table
 

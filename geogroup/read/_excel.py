@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from geogroup._errors import InputError
-from geogroup._loading import (
+from geogroup.errors import InputError
+from geogroup.read._loading import (
     _SCAN_ROWS,
     _choose,
     _drop_blank_rows,

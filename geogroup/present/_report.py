@@ -36,7 +36,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from geogroup import schema as S
-from geogroup._errors import InputError
+from geogroup.errors import InputError
 from geogroup.evaluate import (
     KEY_TEACHERS,
     Comparison,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geogroup._errors import InputError
-from geogroup._loading import (
+from geogroup.errors import InputError
+from geogroup.read._loading import (
     _SCAN_ROWS,
     _blank,
     _drop_blank_rows,

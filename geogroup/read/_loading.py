@@ -1,7 +1,7 @@
 """A school list read into memory, before any field is interpreted: the types the
 readers share (:class:`_Loaded`, :class:`_HeaderSpec`), their helpers and the vector reader.
-Text files are read by :mod:`geogroup._text`, workbooks by :mod:`geogroup._excel`; the
-checks that follow are in :mod:`geogroup.io`."""
+Text files are read by :mod:`geogroup.read._text`, workbooks by :mod:`geogroup.read._excel`; the
+checks that follow are in :mod:`geogroup.read`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from geogroup import schema
-from geogroup._errors import InputError
-from geogroup._validate import resolve_columns
+from geogroup.errors import InputError
+from geogroup.read._fields import resolve_columns
 
 _SCAN_ROWS = 10  # rows searched for the header (text files and sheets)
 

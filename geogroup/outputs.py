@@ -7,7 +7,7 @@ character or over-long name) and against the real folder before anything is writ
 (:func:`output_paths`: no symbolic link leading out of it).
 
 The stems and suffixes below are the names :meth:`~geogroup.plan.Plan.write` and
-:func:`~geogroup.report.write_report` use; :func:`move_outputs` renames their files.
+:func:`~geogroup.present.write_report` use; :func:`move_outputs` renames their files.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from geogroup._errors import PolicyError
+from geogroup.errors import PolicyError
 
 __all__ = ["OUTPUT_NAMES", "move_outputs", "output_paths", "output_problems", "staging_folder"]
 
@@ -139,7 +139,7 @@ def output_paths(out_dir: str | Path, output: Mapping[str, str]) -> dict[str, Pa
     >>> output_paths("out", {"map": "/etc/x.html"})
     Traceback (most recent call last):
     ...
-    geogroup._errors.PolicyError: policy [output] key 'map' = '/etc/x.html': an absolute path ...
+    geogroup.errors.PolicyError: policy [output] key 'map' = '/etc/x.html': an absolute path ...
     """
     problems = output_problems(output)
     if problems:

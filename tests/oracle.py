@@ -1,0 +1,329 @@
+"""An independent judge of plans and their objective, for the tests.
+
+Written from the rules as the policy documents and ``docs/data-contract.md`` state them, in
+plain Python, without geogroup's rulebook, objective, distances or metric CRS: when a
+method or the rulebook drops or bends a rule, this judge still sees it. It is slow on
+purpose (loops, dictionaries), and meant for the small plans tests build.
+
+The rules, as read here:
+- every school is in one group with role lead or member, or unassigned with a reason;
+- a group has exactly one lead and ``members = [lo, hi]`` members;
+- under ``n_groups``, every unit that holds a group holds exactly that many;
+- a lead is in the lead pool of its unit (``top:S``: the ``max(1, ceil(S·n))`` best by
+  quality, ties: the larger id first; ``column:C``: a yes-word in C; a list: those ids,
+  each of which leads) — the head of a fixed group excepted;
+- a member lies within ``max_distance_km`` (+1 mm) of its lead, measured in the UTM zone
+  of its unit's centre (mean latitude, circular mean longitude);
+- an urban lead has a rural member;
+- a group has ``min_weak_per_group`` weak members, weak = the ``ceil(share·n)`` lowest of
+  the unit by quality (ties: the smaller id first);
+- under ``levels='same'``, a group holds one level; a group stays within one ``by`` value;
+- two leads of a unit are at least ``min_lead_spacing_km`` (−1 mm) apart;
+- a fixed group's schools share one group, with no other fixed group's schools.
+A unit is the ``by`` value, and the level under ``levels='same'``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pyproj
+
+YES = {"1", "true", "t", "yes", "y", "是", "√", "✓", "✔"}
+MISSING = {"", ".", "-", "na", "n/a", "nan", "null", "none", "#n/a", "无", "空", "not applicable"}
+SLACK_KM = 1e-6
+GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            value = int(value)
+    text = str(value).strip()
+    return None if text.casefold() in MISSING else text
+
+
+def _yes(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value)
+    return text is not None and text.casefold() in YES
+
+
+def _records(schools) -> list[dict]:
+    """One plain dict per school: id, lon, lat and every column as Python values."""
+    out = []
+    wgs = schools.geometry.to_crs("EPSG:4326") if hasattr(schools, "geometry") else None
+    for k, (sid, row) in enumerate(schools.iterrows()):
+        rec = {c: row[c] for c in schools.columns if c != "geometry"}
+        rec["_id"] = str(sid)
+        if wgs is not None:
+            rec["_lon"], rec["_lat"] = float(wgs.iloc[k].x), float(wgs.iloc[k].y)
+        out.append(rec)
+    return out
+
+
+def _utm(points: list[tuple[float, float]]) -> pyproj.Transformer:
+    lat = sum(p[1] for p in points) / len(points)
+    s = sum(math.sin(math.radians(p[0])) for p in points)
+    c = sum(math.cos(math.radians(p[0])) for p in points)
+    lon = math.degrees(math.atan2(s / len(points), c / len(points)))
+    zone = int((lon + 180.0) // 6.0) % 60 + 1
+    epsg = (32600 if lat >= 0 else 32700) + zone
+    return pyproj.Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+
+
+def _units(recs: list[dict], policy, by: str | None) -> dict[str, list[dict]]:
+    units: dict[str, list[dict]] = defaultdict(list)
+    for r in recs:
+        parts = []
+        if by:
+            value = _text(r.get(by))
+            if value is None:
+                r["_unit"] = None
+                continue
+            parts.append(value)
+        if policy.levels == "same" and "level" in r:
+            parts.append(_text(r.get("level")) or "unknown-level")
+        r["_unit"] = "-".join(parts)
+        r["_by"] = parts[0] if by else ""
+        units[r["_unit"]].append(r)
+    return units
+
+
+def _mark_unit(unit: list[dict], policy) -> None:
+    """Weak flags, lead pool and metric coordinates of one unit's schools."""
+    n = len(unit)
+    low_first = sorted(unit, key=lambda r: (float(r["quality"]), r["_id"]))
+    k_weak = math.ceil(policy.weak_share * n - 1e-9)
+    for i, r in enumerate(low_first):
+        r["_weak"] = i < k_weak
+    leads = policy.leads
+    if isinstance(leads, tuple):
+        for r in unit:
+            r["_pool"] = r["_named"] = r["_id"] in {str(x) for x in leads}
+    elif leads.startswith("column:"):
+        col = leads.split(":", 1)[1]
+        for r in unit:
+            r["_pool"], r["_named"] = _yes(r.get(col)), False
+    else:
+        share = float(leads.split(":", 1)[1])
+        k = max(1, math.ceil(share * n - 1e-9))
+        best_first = sorted(unit, key=lambda r: (float(r["quality"]), r["_id"]), reverse=True)
+        for i, r in enumerate(best_first):
+            r["_pool"], r["_named"] = i < k, False
+    if "_lon" in unit[0]:
+        to = _utm([(r["_lon"], r["_lat"]) for r in unit])
+        for r in unit:
+            r["_x"], r["_y"] = to.transform(r["_lon"], r["_lat"])
+
+
+def _role(r: dict) -> str:
+    group = _text(r.get("group_id"))
+    role = _text(r.get("role"))
+    if group is None or (role or "").lower() == "unassigned":
+        return "unassigned"
+    return "lead" if (role or "").lower() == "lead" else "member"
+
+
+def violations(schools, policy, by: str | None = None) -> set[tuple[str, str | None]]:
+    """Every (rule, group) the plan breaks; the group is None for a rule about the plan."""
+    recs = _records(schools)
+    units = _units(recs, policy, by)
+    for unit in units.values():
+        _mark_unit(unit, policy)
+    found: set[tuple[str, str | None]] = set()
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in recs:
+        r["_role"] = _role(r)
+        if r["_role"] == "unassigned":
+            if _text(r.get("reason")) is None:
+                found.add(("unassigned", None))
+        else:
+            groups[_text(r["group_id"])].append(r)
+    lo, hi = policy.members
+    for g, rs in groups.items():
+        leads = [r for r in rs if r["_role"] == "lead"]
+        members = [r for r in rs if r["_role"] == "member"]
+        if len(leads) != 1:
+            found.add(("one_lead", g))
+        if not lo <= len(members) <= hi:
+            found.add(("members", g))
+        fixed_here = {_text(r.get("fixed_group")) for r in rs} - {None}
+        for lead in leads:
+            if not lead.get("_pool") and _text(lead.get("fixed_group")) is None:
+                found.add(("leads", g))
+        if len(leads) == 1 and policy.max_distance_km is not None and "_x" in leads[0]:
+            lead = leads[0]
+            for m in members:
+                if m["_unit"] == lead["_unit"]:
+                    d = math.hypot(m["_x"] - lead["_x"], m["_y"] - lead["_y"]) / 1000.0
+                else:  # across units, on the ellipsoid
+                    d = GEOD.inv(m["_lon"], m["_lat"], lead["_lon"], lead["_lat"])[2] / 1000.0
+                if d > policy.max_distance_km + SLACK_KM:
+                    found.add(("max_distance_km", g))
+        if policy.pair_urban_rural and any(_area(x) == "urban" for x in leads):
+            if not any(_area(m) == "rural" for m in members):
+                found.add(("pair_urban_rural", g))
+        if policy.min_weak_per_group:
+            if sum(1 for m in members if m.get("_weak")) < policy.min_weak_per_group:
+                found.add(("min_weak_per_group", g))
+        if policy.levels == "same" and "level" in rs[0]:
+            if len({_text(r.get("level")) or "unknown-level" for r in rs}) > 1:
+                found.add(("levels", g))
+        if by and len({r.get("_by") for r in rs}) > 1:
+            found.add(("by", g))
+        if len(fixed_here) > 1:
+            found.add(("fixed_group", g))
+    _fixed_together(recs, found)
+    _per_unit(units, policy, found)
+    return found
+
+
+def _area(r: dict) -> str | None:
+    text = _text(r.get("area"))
+    return None if text is None else text.lower()
+
+
+def _fixed_together(recs: list[dict], found: set) -> None:
+    where: dict[str, set] = defaultdict(set)
+    for r in recs:
+        label = _text(r.get("fixed_group"))
+        if label is not None:
+            where[label].add(_text(r.get("group_id")) if r["_role"] != "unassigned" else None)
+    for places in where.values():
+        if len(places) > 1 or None in places:
+            found.add(("fixed_group", None))
+
+
+def _per_unit(units: dict[str, list[dict]], policy, found: set) -> None:
+    for unit in units.values():
+        assigned = [r for r in unit if r["_role"] != "unassigned"]
+        if policy.n_groups is not None and assigned:
+            if len({_text(r["group_id"]) for r in assigned}) != policy.n_groups:
+                found.add(("n_groups", None))
+        for r in unit:
+            if r.get("_named") and r["_role"] != "lead":
+                found.add(("leads", None))
+        spacing = policy.min_lead_spacing_km
+        leads = [r for r in assigned if r["_role"] == "lead"]
+        if spacing and "_x" in unit[0]:
+            for i, a in enumerate(leads):
+                for b in leads[i + 1 :]:
+                    d = math.hypot(a["_x"] - b["_x"], a["_y"] - b["_y"]) / 1000.0
+                    if d < spacing - SLACK_KM:
+                        found.add(("min_lead_spacing_km", None))
+
+
+def broken_rules(schools, policy, by: str | None = None) -> set[str]:
+    """The names of the rules the plan breaks."""
+    return {rule for rule, _ in violations(schools, policy, by)}
+
+
+def objective(schools, policy) -> float:
+    """The plan's objective, from ``docs/objective.md``: (Σ member-to-lead km + balance_weight
+    · Σ_groups |Σ_i z_i|) / N over the assigned schools of one unit, z the quality in
+    standard deviations of the unit (population sd; 0 when every quality is equal)."""
+    recs = _records(schools)
+    qs = [float(r["quality"]) for r in recs]
+    mean = sum(qs) / len(qs)
+    sd = math.sqrt(sum((q - mean) ** 2 for q in qs) / len(qs))
+    to = _utm([(r["_lon"], r["_lat"]) for r in recs])
+    xy = {r["_id"]: to.transform(r["_lon"], r["_lat"]) for r in recs}
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in recs:
+        if _role(r) != "unassigned":
+            groups[_text(r["group_id"])].append(r)
+    total_km, balance, n = 0.0, 0.0, 0
+    for rs in groups.values():
+        lead = next(r for r in rs if _role(r) == "lead")
+        for r in rs:
+            n += 1
+            if r is not lead:
+                (x1, y1), (x2, y2) = xy[r["_id"]], xy[lead["_id"]]
+                total_km += math.hypot(x1 - x2, y1 - y2) / 1000.0
+        balance += abs(sum((float(r["quality"]) - mean) / sd if sd > 0 else 0.0 for r in rs))
+    return (total_km + policy.balance_weight * balance) / max(n, 1)
+
+
+def brute_force(schools, policy) -> tuple[float, int]:
+    """The best objective over every plan of a tiny single-unit input that keeps every rule,
+    and how many such plans there are (``(inf, 0)`` when none does). Every school is
+    grouped (no school is left unassigned)."""
+    import itertools
+
+    recs = _records(schools)
+    _mark_unit(recs, policy)
+    n = len(recs)
+    qs = [float(r["quality"]) for r in recs]
+    mean = sum(qs) / n
+    sd = math.sqrt(sum((q - mean) ** 2 for q in qs) / n)
+    z = [(q - mean) / sd if sd > 0 else 0.0 for q in qs]
+    km = [[math.hypot(a["_x"] - b["_x"], a["_y"] - b["_y"]) / 1000.0 for b in recs] for a in recs]
+    pool = [i for i, r in enumerate(recs) if r["_pool"] or _text(r.get("fixed_group"))]
+    named = {i for i, r in enumerate(recs) if r["_named"]}
+    fixed = [_text(r.get("fixed_group")) for r in recs]
+    lo, hi = policy.members
+    best, count = math.inf, 0
+    for g in range(1, len(pool) + 1):
+        if policy.n_groups is not None and g != policy.n_groups:
+            continue
+        for leads in itertools.combinations(pool, g):
+            if not named <= set(leads) or not _spaced(leads, km, policy):
+                continue
+            others = [i for i in range(n) if i not in leads]
+            for choice in itertools.product(leads, repeat=len(others)):
+                lead_of = dict(zip(others, choice, strict=True)) | {h: h for h in leads}
+                if _keeps(recs, leads, lead_of, km, policy, lo, hi, fixed):
+                    count += 1
+                    cost = sum(km[i][lead_of[i]] for i in others)
+                    cost += policy.balance_weight * sum(
+                        abs(sum(z[i] for i in range(n) if lead_of[i] == h)) for h in leads
+                    )
+                    best = min(best, cost / n)
+    return best, count
+
+
+def _spaced(leads, km, policy) -> bool:
+    spacing = policy.min_lead_spacing_km
+    return not spacing or all(
+        km[a][b] >= spacing - SLACK_KM for a, b in itertools_pairs(leads)
+    )
+
+
+def itertools_pairs(items):
+    items = list(items)
+    return [(a, b) for k, a in enumerate(items) for b in items[k + 1 :]]
+
+
+def _keeps(recs, leads, lead_of, km, policy, lo, hi, fixed) -> bool:
+    for h in leads:
+        members = [i for i, x in lead_of.items() if x == h and i != h]
+        if not lo <= len(members) <= hi:
+            return False
+        if policy.max_distance_km is not None and any(
+            km[i][h] > policy.max_distance_km + SLACK_KM for i in members
+        ):
+            return False
+        if policy.pair_urban_rural and _area(recs[h]) == "urban":
+            if not any(_area(recs[i]) == "rural" for i in members):
+                return False
+        if sum(1 for i in members if recs[i]["_weak"]) < policy.min_weak_per_group:
+            return False
+        if policy.levels == "same" and "level" in recs[h]:
+            if len({_text(recs[i].get("level")) for i in [h, *members]}) > 1:
+                return False
+        if not recs[h]["_pool"] and fixed[h] is None:
+            return False
+        labels = {fixed[i] for i in [h, *members]} - {None}
+        if len(labels) > 1:
+            return False
+    for label in {f for f in fixed if f is not None}:
+        if len({lead_of[i] for i, f in enumerate(fixed) if f == label}) > 1:
+            return False
+    return True
