@@ -63,17 +63,21 @@ def tiled(plan: gg.Plan, n: int) -> gg.Plan:
         for col in (S.GROUP_ID, S.LEAD_ID):
             part[col] = [None if pd.isna(v) else f"{v}-{k}" for v in part[col]]
         dx, dy = 0.8 * (k % 10), -0.8 * (k // 10)
-        part = part.set_geometry(shapely.transform(part.geometry.to_numpy(),
-                                                   lambda xy, dx=dx, dy=dy: np.add(xy, (dx, dy))),
-                                 crs=S.WGS84)
+        part = part.set_geometry(
+            shapely.transform(
+                part.geometry.to_numpy(), lambda xy, dx=dx, dy=dy: np.add(xy, (dx, dy))
+            ),
+            crs=S.WGS84,
+        )
         copies.append(part)
     schools = pd.concat(copies).iloc[:n]
     return gg.Plan(schools=schools, policy=plan.policy, method=plan.method)
 
 
 def za_plan() -> gg.Plan:
-    schools, _ = gg.read_schools(DATA / "za_schools_2017.csv", columns={"quality": "quintile"},
-                                 id_column="emis")
+    schools, _ = gg.read_schools(
+        DATA / "za_schools_2017.csv", columns={"quality": "quintile"}, id_column="emis"
+    )
     schools["district"] = schools["education_district"].astype(str).str.strip().str.upper()
     grouper = gg.get_method("fast", policy="ninghe", on_infeasible="unassign")
     with warnings.catch_warnings():
@@ -104,17 +108,25 @@ class _Server(http.server.ThreadingHTTPServer):
 
 def _blank_png(size: int = 256) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     rows = b"".join(b"\x00" + b"\xf2\xef\xe9" * size for _ in range(size))
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def measure(plan: gg.Plan, tiles: str | None, browser: object | None, out_dir: Path) -> dict:
-    row: dict[str, object] = {"schools": len(plan.schools),
-                              "groups": int(plan.schools[S.GROUP_ID].nunique())}
+    row: dict[str, object] = {
+        "schools": len(plan.schools),
+        "groups": int(plan.schools[S.GROUP_ID].nunique()),
+    }
     start = time.perf_counter()
     m = plan_map(plan)
     row["build_s"] = time.perf_counter() - start
@@ -161,8 +173,17 @@ def _load(browser: object, path: Path) -> float:
 
 
 def write(rows: list[dict], note: str) -> None:
-    cols = ["case", "schools", "groups", "build_s", "render_s", "cdn_mb", "inline_mb",
-            "bytes_per_school", "load_s"]
+    cols = [
+        "case",
+        "schools",
+        "groups",
+        "build_s",
+        "render_s",
+        "cdn_mb",
+        "inline_mb",
+        "bytes_per_school",
+        "load_s",
+    ]
     table = pd.DataFrame(rows).reindex(columns=cols)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in table.itertuples(index=False):
@@ -180,7 +201,10 @@ def write(rows: list[dict], note: str) -> None:
     OUT.write_text(
         "# Maps: HTML size and time\n\n"
         "Written by `bench/bench_maps.py` (see its docstring for the cases and columns).\n\n"
-        + "\n".join(lines) + "\n\n" + note + "\n",
+        + "\n".join(lines)
+        + "\n\n"
+        + note
+        + "\n",
         encoding="utf-8",
     )
 
@@ -212,9 +236,16 @@ def main() -> None:
         playwright = sync_playwright().start()
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
     rows = []
     try:
         for name, make in cases:

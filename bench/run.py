@@ -376,7 +376,13 @@ def run_anchor(schools, policy, by, method: str, time_limit: float):
         leads.append(lead)
         statuses.add(status)
     status = statuses.pop() if len(statuses) == 1 else "mixed"
-    return units, leads, seconds, bench_scale.peak_mib(), {"status": status, "bound": None, "gap": None}
+    return (
+        units,
+        leads,
+        seconds,
+        bench_scale.peak_mib(),
+        {"status": status, "bound": None, "gap": None},
+    )
 
 
 # -- scoring ------------------------------------------------------------------------------

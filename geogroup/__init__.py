@@ -14,8 +14,8 @@ Examples
 
 from __future__ import annotations
 
-from geogroup.errors import GeogroupError, InfeasibleError, InputError, PolicyError
 from geogroup.datasets import toy_schools
+from geogroup.errors import GeogroupError, InfeasibleError, InputError, PolicyError
 from geogroup.evaluate import (
     Comparison,
     check_plan,
@@ -35,12 +35,11 @@ from geogroup.group import (
     get_method,
     propose,
 )
-from geogroup.read import ReadReport, ReadResult, read_schools
 from geogroup.locate import metric_crs, nearest, within_radius
-from geogroup.present import compare_map, group_colors, plan_map, save_map
 from geogroup.plan import Plan, read_plan
 from geogroup.policy import PRESETS, Policy, get_policy, read_policy
-from geogroup.present import write_report
+from geogroup.present import compare_map, group_colors, plan_map, save_map, write_report
+from geogroup.read import ReadReport, ReadResult, read_schools
 
 __all__ = [
     "METHODS",

@@ -203,63 +203,137 @@ def check(schools: str, **opts: Any) -> None:
 
 @main.command()
 @click.argument("schools", type=click.Path(exists=True, dir_okay=False))
-@click.option("--policy", "policy_name", required=True, metavar="NAME|FILE.toml",
-              help="A policy preset (liangxi, shandong, shanxi-xuequ, ninghe, anshan-haicheng) or a TOML file.")
+@click.option(
+    "--policy",
+    "policy_name",
+    required=True,
+    metavar="NAME|FILE.toml",
+    help="A policy preset (liangxi, shandong, shanxi-xuequ, ninghe, anshan-haicheng) or a TOML file.",
+)
 @click.option("--method", default=None, help="Grouping method (default: the policy's own).")
-@click.option("--by", default=None, metavar="COLUMN",
-              help="Group each administrative unit of this column on its own.")
+@click.option(
+    "--by",
+    default=None,
+    metavar="COLUMN",
+    help="Group each administrative unit of this column on its own.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--time-limit", type=float, default=60.0, show_default=True,
-              help="Seconds per unit for the solver.")
-@click.option("--previous", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="An earlier plan (plan.gpkg or plan.csv): keep its group ids, count moves.")
-@click.option("--on-infeasible", type=click.Choice(["raise", "unassign"]), default="raise",
-              show_default=True,
-              help="With --by: stop at a unit the policy cannot group, or list its schools as unassigned.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the report.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Output folder; the policy's [output] table may rename the files in it.")
-@click.option("--jobs", "n_jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Processes (or local Dask workers) for independent units "
-                   "(default: every core from 2,000 schools up).")
-@click.option("--backend", type=click.Choice(BACKENDS), default=None,
-              help="Where the units run: this process, a process pool on this machine "
-                   "(the default), or a Dask cluster.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="A running Dask scheduler (tcp://host:8786); implies --backend dask.")
-@click.option("--progress/--no-progress", default=None,
-              help="A progress bar over the units on stderr (default: only on a terminal).")
+@click.option(
+    "--time-limit",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds per unit for the solver.",
+)
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="An earlier plan (plan.gpkg or plan.csv): keep its group ids, count moves.",
+)
+@click.option(
+    "--on-infeasible",
+    type=click.Choice(["raise", "unassign"]),
+    default="raise",
+    show_default=True,
+    help="With --by: stop at a unit the policy cannot group, or list its schools as unassigned.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the report.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder; the policy's [output] table may rename the files in it.",
+)
+@click.option(
+    "--jobs",
+    "n_jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Processes (or local Dask workers) for independent units "
+    "(default: every core from 2,000 schools up).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=None,
+    help="Where the units run: this process, a process pool on this machine "
+    "(the default), or a Dask cluster.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="A running Dask scheduler (tcp://host:8786); implies --backend dask.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar over the units on stderr (default: only on a terminal).",
+)
 @read_options
 @_user_errors
-def propose(schools: str, policy_name: str, method: str | None, by: str | None, seed: int,
-            time_limit: float, previous: str | None, on_infeasible: str, lang: str, out_dir: str,
-            n_jobs: int | None, backend: str | None, scheduler: str | None,
-            progress: bool | None, **opts: Any) -> None:
+def propose(
+    schools: str,
+    policy_name: str,
+    method: str | None,
+    by: str | None,
+    seed: int,
+    time_limit: float,
+    previous: str | None,
+    on_infeasible: str,
+    lang: str,
+    out_dir: str,
+    n_jobs: int | None,
+    backend: str | None,
+    scheduler: str | None,
+    progress: bool | None,
+    **opts: Any,
+) -> None:
     """Propose 1+X groups for SCHOOLS under a policy; write the plan, its report and its map
     to --out."""
-    from geogroup.outputs import move_outputs, output_paths, staging_folder
     from geogroup.group import METHODS, get_method
     from geogroup.group import propose as propose_groups
-    from geogroup.present import save_map
+    from geogroup.outputs import move_outputs, output_paths, staging_folder
     from geogroup.plan import read_plan
     from geogroup.policy import get_policy
-    from geogroup.present import write_report
+    from geogroup.present import save_map, write_report
 
     if method is not None and method not in METHODS:
-        raise click.BadParameter(f"{method!r} is not one of {', '.join(sorted(METHODS))}",
-                                 param_hint="--method")
+        raise click.BadParameter(
+            f"{method!r} is not one of {', '.join(sorted(METHODS))}", param_hint="--method"
+        )
     running = _running_params(n_jobs, backend, scheduler, progress)
     policy = get_policy(policy_name)
     paths = output_paths(out_dir, policy.output)  # before the run: a bad name costs nothing
     table, report = read_from_options(schools, opts)
     _echo_read_warnings(report, schools)
-    grouper = get_method(method or policy.method, policy=policy, random_state=seed,
-                         time_limit=time_limit, on_infeasible=on_infeasible, **running)
+    grouper = get_method(
+        method or policy.method,
+        policy=policy,
+        random_state=seed,
+        time_limit=time_limit,
+        on_infeasible=on_infeasible,
+        **running,
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        plan = propose_groups(table, policy, method=grouper, by=by, rejected=report.rejected,
-                              previous=read_plan(previous) if previous else None)
+        plan = propose_groups(
+            table,
+            policy,
+            method=grouper,
+            by=by,
+            rejected=report.rejected,
+            previous=read_plan(previous) if previous else None,
+        )
     for warning in caught:
         click.echo(f"Warning: {warning.message}", err=True)
     # Plan.write and write_report choose their own file names: write them aside, then
@@ -279,16 +353,23 @@ def _echo_read_warnings(report: Any, path: str) -> None:
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
     if report.n_rejected:
-        click.echo(f"Warning: {report.n_rejected:,} rows could not be used; the plan lists them "
-                   f"as unassigned with the reason (geogroup check {path} shows them)", err=True)
+        click.echo(
+            f"Warning: {report.n_rejected:,} rows could not be used; the plan lists them "
+            f"as unassigned with the reason (geogroup check {path} shows them)",
+            err=True,
+        )
     n_flagged = report.flagged["row"].nunique() if len(report.flagged) else 0
     if n_flagged:
-        click.echo(f"Warning: {n_flagged:,} rows were kept but deserve a look (far from the "
-                   f"others, a shared name or point); geogroup check {path} lists them", err=True)
+        click.echo(
+            f"Warning: {n_flagged:,} rows were kept but deserve a look (far from the "
+            f"others, a shared name or point); geogroup check {path} lists them",
+            err=True,
+        )
 
 
-def _running_params(n_jobs: int | None, backend: str | None, scheduler: str | None,
-                    progress: bool | None) -> dict[str, Any]:
+def _running_params(
+    n_jobs: int | None, backend: str | None, scheduler: str | None, progress: bool | None
+) -> dict[str, Any]:
     """The method parameters of where and how the units run, for the options given only (the
     others keep the method's defaults)."""
     if scheduler is not None and backend not in (None, "dask"):
@@ -315,22 +396,42 @@ def _plan_line(summary: dict[str, Any]) -> str:
 
 @main.command(name="map")
 @click.argument("plan_path", metavar="PLAN", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False),
-              help="The HTML file to write.")
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The HTML file to write.",
+)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--basemap", type=click.Choice(["osm", "light", "amap", "none"]), default="osm",
-              show_default=True, help="amap (高德) shifts every shape into GCJ-02 to match its tiles.")
-@click.option("--assets", default="cdn", show_default=True, metavar="cdn|URL|DIR",
-              help="Where the map's JS/CSS come from: the CDNs, a mirror's base URL, or a folder "
-                   "whose files are inlined (one file that opens offline).")
-@click.option("--boundary", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A study boundary to draw (any vector file).")
+@click.option(
+    "--basemap",
+    type=click.Choice(["osm", "light", "amap", "none"]),
+    default="osm",
+    show_default=True,
+    help="amap (高德) shifts every shape into GCJ-02 to match its tiles.",
+)
+@click.option(
+    "--assets",
+    default="cdn",
+    show_default=True,
+    metavar="cdn|URL|DIR",
+    help="Where the map's JS/CSS come from: the CDNs, a mirror's base URL, or a folder "
+    "whose files are inlined (one file that opens offline).",
+)
+@click.option(
+    "--boundary",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A study boundary to draw (any vector file).",
+)
 @_user_errors
-def map_command(plan_path: str, out_file: str, lang: str, basemap: str, assets: str,
-                boundary: str | None) -> None:
+def map_command(
+    plan_path: str, out_file: str, lang: str, basemap: str, assets: str, boundary: str | None
+) -> None:
     """Draw a plan (plan.gpkg, plan.csv or a hand-made grouping CSV) as an HTML map."""
-    from geogroup.present import save_map
     from geogroup.plan import read_plan
+    from geogroup.present import save_map
 
     plan = read_plan(plan_path)
     path = save_map(plan, out_file, lang=lang, basemap=basemap, assets=assets, boundary=boundary)
@@ -339,16 +440,23 @@ def map_command(plan_path: str, out_file: str, lang: str, basemap: str, assets: 
 
 @main.command()
 @click.argument("plan_path", metavar="PLAN", type=click.Path(exists=True, dir_okay=False))
-@click.option("--policy", "policy_name", default=None, metavar="NAME|FILE.toml",
-              help="Check against this policy (default: the plan's own).")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option(
+    "--policy",
+    "policy_name",
+    default=None,
+    metavar="NAME|FILE.toml",
+    help="Check against this policy (default: the plan's own).",
+)
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @_user_errors
 def evaluate(plan_path: str, policy_name: str | None, out_dir: str, lang: str) -> None:
     """Measure a plan (plan.gpkg, plan.csv or a hand-made grouping CSV) and check its policy.
     A --policy with an [output] table names the report as propose does."""
-    from geogroup.outputs import move_outputs, output_paths, staging_folder
     from geogroup.evaluate import check_plan
+    from geogroup.outputs import move_outputs, output_paths, staging_folder
     from geogroup.plan import read_plan
     from geogroup.policy import get_policy
     from geogroup.present import write_report
@@ -370,7 +478,9 @@ def evaluate(plan_path: str, policy_name: str | None, out_dir: str, lang: str) -
 @main.command()
 @click.argument("plan_a", type=click.Path(exists=True, dir_okay=False))
 @click.argument("plan_b", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @_user_errors
 def compare(plan_a: str, plan_b: str, out_dir: str, lang: str) -> None:

@@ -8,11 +8,17 @@ character or over-long name) and against the real folder before anything is writ
 
 The stems and suffixes below are the names :meth:`~geogroup.plan.Plan.write` and
 :func:`~geogroup.present.write_report` use; :func:`move_outputs` renames their files.
+
+Every output file is written atomically, through :func:`atomic_write` (bytes or text) or
+:func:`atomic_path` (a library that writes a path itself: GDAL, openpyxl), so that a reader,
+or a run killed half-way, finds the previous file or the new one, never half a file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -21,7 +27,15 @@ from typing import Any
 
 from geogroup.errors import PolicyError
 
-__all__ = ["OUTPUT_NAMES", "move_outputs", "output_paths", "output_problems", "staging_folder"]
+__all__ = [
+    "OUTPUT_NAMES",
+    "atomic_path",
+    "atomic_write",
+    "move_outputs",
+    "output_paths",
+    "output_problems",
+    "staging_folder",
+]
 
 OUTPUT_NAMES: dict[str, str] = {"plan": "plan", "report": "report", "map": "map.html"}
 """The ``[output]`` keys and their defaults: today's file names."""
@@ -148,7 +162,9 @@ def output_paths(out_dir: str | Path, output: Mapping[str, str]) -> dict[str, Pa
     root = _resolve(out, "--out", str(out))
     paths = {}
     for default, (key, name) in _files(output).items():
-        where = f"[output] key {key!r} = {_shown(output[key])}" if key in output else f"file {name!r}"
+        where = (
+            f"[output] key {key!r} = {_shown(output[key])}" if key in output else f"file {name!r}"
+        )
         path = out / name
         real = _resolve(path, where, str(path))
         if not real.is_relative_to(root):
@@ -199,3 +215,50 @@ def move_outputs(stage: Path, paths: Mapping[str, Path]) -> list[Path]:
         path.replace(target)
         moved.append(target)
     return moved
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path to write ``path`` through: renamed over ``path`` when the block ends
+    without an exception, removed when it raises.
+
+    The temporary file is hidden, lies in the same folder (so the rename is atomic: the same
+    file system) and ends in the same suffix (GDAL picks its driver by the extension); it does
+    not exist yet, and its name is new for each call, so two writers never share it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "plan.csv"
+    ...     with atomic_path(target) as tmp:
+    ...         hidden = tmp.name.startswith(".plan.") and tmp.suffix == ".csv"
+    ...         _ = tmp.write_text("id\\n")
+    ...     hidden, target.read_text(), [p.name for p in Path(folder).iterdir()]
+    (True, 'id\\n', ['plan.csv'])
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write(path: str | Path, data: bytes | str) -> Path:
+    """Write ``data`` (text as UTF-8, line ends as given) to ``path`` through
+    :func:`atomic_path`; returns the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     atomic_write(Path(folder) / "summary.json", "{}\\n").read_bytes()
+    b'{}\\n'
+    """
+    path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(raw)
+    return path

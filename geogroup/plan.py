@@ -20,10 +20,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geogroup import rules
 from geogroup import schema as S
 from geogroup.errors import InputError
-from geogroup import rules
 from geogroup.locate import group_hulls
+from geogroup.outputs import atomic_path, atomic_write
 from geogroup.policy import Policy, policy_from_dict
 
 __all__ = ["PLAN_COLUMNS", "Plan", "groups_table", "read_plan"]
@@ -120,8 +121,8 @@ class Plan:
         """Write ``plan.csv`` (UTF-8 with BOM, so Excel shows Chinese names) and a
         ``.json`` beside it with the policy and the solver's report."""
         path = Path(path)
-        _atomic_write(path, self.to_frame().to_csv(index=False).encode("utf-8-sig"))
-        _atomic_write(
+        atomic_write(path, self.to_frame().to_csv(index=False).encode("utf-8-sig"))
+        atomic_write(
             path.with_suffix(".json"),
             json.dumps(self._meta(), ensure_ascii=False, indent=2).encode(),
         )
@@ -130,19 +131,17 @@ class Plan:
     def to_gpkg(self, path: str | Path) -> Path:
         """Write a GeoPackage with layers ``schools``, ``groups`` and ``meta``."""
         path = Path(path)
-        tmp = path.with_name(f".{path.stem}.tmp.gpkg")  # GDAL wants the .gpkg extension
-        tmp.unlink(missing_ok=True)
-        schools = self.schools.reset_index()
-        schools.to_file(tmp, layer="schools", driver="GPKG")
-        self.groups.reset_index().to_file(tmp, layer="groups", driver="GPKG")
-        meta = gpd.GeoDataFrame(
-            {"key": ["meta"], "value": [json.dumps(self._meta(), ensure_ascii=False)]}
-        )
-        meta.to_file(tmp, layer="meta", driver="GPKG")
-        # GeoPackage stamps each table with the time of writing: pin it so files compare.
-        with contextlib.closing(sqlite3.connect(tmp)) as db, db:
-            db.execute("UPDATE gpkg_contents SET last_change = '2000-01-01T00:00:00.000Z'")
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            schools = self.schools.reset_index()
+            schools.to_file(tmp, layer="schools", driver="GPKG")
+            self.groups.reset_index().to_file(tmp, layer="groups", driver="GPKG")
+            meta = gpd.GeoDataFrame(
+                {"key": ["meta"], "value": [json.dumps(self._meta(), ensure_ascii=False)]}
+            )
+            meta.to_file(tmp, layer="meta", driver="GPKG")
+            # GeoPackage stamps each table with the time of writing: pin it so files compare.
+            with contextlib.closing(sqlite3.connect(tmp)) as db, db:
+                db.execute("UPDATE gpkg_contents SET last_change = '2000-01-01T00:00:00.000Z'")
         return path
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
@@ -157,9 +156,9 @@ class Plan:
             "summary": out / "summary.json",
         }
         groups = pd.DataFrame(self.groups.drop(columns="geometry")).round(4)
-        _atomic_write(paths["groups_csv"], groups.to_csv().encode("utf-8-sig"))
+        atomic_write(paths["groups_csv"], groups.to_csv().encode("utf-8-sig"))
         summary = json.dumps(self.summary(), ensure_ascii=False, indent=2) + "\n"
-        _atomic_write(paths["summary"], summary.encode("utf-8"))
+        atomic_write(paths["summary"], summary.encode("utf-8"))
         return paths
 
     def _meta(self) -> dict[str, Any]:
@@ -167,7 +166,9 @@ class Plan:
         always gives the same files (``summary.json`` has the seconds)."""
         meta = self.summary()
         meta.pop("seconds")
-        meta["units"] = [{k: v for k, v in unit.items() if k != "seconds"} for unit in meta["units"]]
+        meta["units"] = [
+            {k: v for k, v in unit.items() if k != "seconds"} for unit in meta["units"]
+        ]
         meta["zones"] = self.zones is not None
         meta["policy"] = self.policy.to_dict()
         if self.rejected is not None:
@@ -195,12 +196,6 @@ def _rejected_rows(rejected: pd.DataFrame) -> pd.DataFrame:
             ).to_numpy(),
         }
     )
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def groups_table(
@@ -295,7 +290,9 @@ def read_plan(path: str | Path) -> Plan:
         meta_df = gpd.read_file(path, layer="meta")
         meta = json.loads(meta_df["value"].iloc[0])
         if meta.get("zones"):  # a zone plan's groups layer holds its district polygons
-            meta["zones_frame"] = gpd.read_file(path, layer="groups").set_index(S.GROUP_ID)[["geometry"]]
+            meta["zones_frame"] = gpd.read_file(path, layer="groups").set_index(S.GROUP_ID)[
+                ["geometry"]
+            ]
     elif path.suffix.lower() in {".csv", ".txt"}:
         schools, meta = _read_plan_csv(path)
     else:

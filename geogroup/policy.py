@@ -159,7 +159,11 @@ class Policy:
 
     def to_dict(self) -> dict[str, Any]:
         """The policy as plain values (the TOML ``[policy]`` table; not ``output``)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name in _FIELD_NAMES}
+        out = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name in _FIELD_NAMES
+        }
         out["members"] = list(self.members)
         if isinstance(self.leads, tuple):
             out["leads"] = list(self.leads)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set everything up and run the whole test suite (extra arguments go to pytest).
+# Set everything up and run the whole test suite (extra arguments go to pytest): lint,
+# formatting, the layout check, the tests and the mutation check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh dev
@@ -16,4 +17,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 bash tests/browser/setup.sh
+# Lint, formatting and the package layout (imports one way, no cycle, no module over 600
+# lines) first: they take seconds. The mutation check runs inside pytest
+# (tests/test_mutation.py, a few minutes).
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python scripts/check_layout.py
 .venv/bin/python -m pytest "$@"

@@ -6,7 +6,8 @@ method or the rulebook drops or bends a rule, this judge still sees it. It is sl
 purpose (loops, dictionaries), and meant for the small plans tests build.
 
 The rules, as read here:
-- every school is in one group with role lead or member, or unassigned with a reason;
+- every school is in one group with role lead or member, or unassigned with a reason (a
+  role other than those three, or a lead or member without a group, is a ``role`` fault);
 - a group has exactly one lead and ``members = [lo, hi]`` members;
 - under ``n_groups``, every unit that holds a group holds exactly that many;
 - a lead is in the lead pool of its unit (``top:S``: the ``max(1, ceil(S·n))`` best by
@@ -141,48 +142,58 @@ def violations(schools, policy, by: str | None = None) -> set[tuple[str, str | N
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in recs:
         r["_role"] = _role(r)
-        if r["_role"] == "unassigned":
-            if _text(r.get("reason")) is None:
-                found.add(("unassigned", None))
-        else:
+        written = (_text(r.get("role")) or "").lower()
+        if written not in {"lead", "member", "unassigned", ""} or (
+            written in {"lead", "member"} and _text(r.get("group_id")) is None
+        ):
+            found.add(("role", None))
+        if r["_role"] == "unassigned" and _text(r.get("reason")) is None:
+            found.add(("unassigned", None))
+        elif r["_role"] != "unassigned":
             groups[_text(r["group_id"])].append(r)
-    lo, hi = policy.members
     for g, rs in groups.items():
-        leads = [r for r in rs if r["_role"] == "lead"]
-        members = [r for r in rs if r["_role"] == "member"]
-        if len(leads) != 1:
-            found.add(("one_lead", g))
-        if not lo <= len(members) <= hi:
-            found.add(("members", g))
-        fixed_here = {_text(r.get("fixed_group")) for r in rs} - {None}
-        for lead in leads:
-            if not lead.get("_pool") and _text(lead.get("fixed_group")) is None:
-                found.add(("leads", g))
-        if len(leads) == 1 and policy.max_distance_km is not None and "_x" in leads[0]:
-            lead = leads[0]
-            for m in members:
-                if m["_unit"] == lead["_unit"]:
-                    d = math.hypot(m["_x"] - lead["_x"], m["_y"] - lead["_y"]) / 1000.0
-                else:  # across units, on the ellipsoid
-                    d = GEOD.inv(m["_lon"], m["_lat"], lead["_lon"], lead["_lat"])[2] / 1000.0
-                if d > policy.max_distance_km + SLACK_KM:
-                    found.add(("max_distance_km", g))
-        if policy.pair_urban_rural and any(_area(x) == "urban" for x in leads):
-            if not any(_area(m) == "rural" for m in members):
-                found.add(("pair_urban_rural", g))
-        if policy.min_weak_per_group:
-            if sum(1 for m in members if m.get("_weak")) < policy.min_weak_per_group:
-                found.add(("min_weak_per_group", g))
-        if policy.levels == "same" and "level" in rs[0]:
-            if len({_text(r.get("level")) or "unknown-level" for r in rs}) > 1:
-                found.add(("levels", g))
-        if by and len({r.get("_by") for r in rs}) > 1:
-            found.add(("by", g))
-        if len(fixed_here) > 1:
-            found.add(("fixed_group", g))
+        found |= {(rule, g) for rule in _group_faults(rs, policy, by)}
     _fixed_together(recs, found)
     _per_unit(units, policy, found)
     return found
+
+
+def _group_faults(rs: list[dict], policy, by: str | None) -> set[str]:
+    """The rules one group breaks."""
+    leads = [r for r in rs if r["_role"] == "lead"]
+    members = [r for r in rs if r["_role"] == "member"]
+    lo, hi = policy.members
+    checks = {
+        "one_lead": len(leads) != 1,
+        "members": not lo <= len(members) <= hi,
+        "leads": any(not x.get("_pool") and _text(x.get("fixed_group")) is None for x in leads),
+        "max_distance_km": _too_far(leads, members, policy),
+        "pair_urban_rural": policy.pair_urban_rural
+        and any(_area(x) == "urban" for x in leads)
+        and not any(_area(m) == "rural" for m in members),
+        "min_weak_per_group": sum(1 for m in members if m.get("_weak")) < policy.min_weak_per_group,
+        "levels": policy.levels == "same"
+        and "level" in rs[0]
+        and len({_text(r.get("level")) or "unknown-level" for r in rs}) > 1,
+        "by": bool(by) and len({r.get("_by") for r in rs}) > 1,
+        "fixed_group": len({_text(r.get("fixed_group")) for r in rs} - {None}) > 1,
+    }
+    return {rule for rule, broken in checks.items() if broken}
+
+
+def _too_far(leads: list[dict], members: list[dict], policy) -> bool:
+    """A member farther than the cap from its lead (with several leads, the nearest)."""
+    if not leads or policy.max_distance_km is None or "_x" not in leads[0]:
+        return False
+    cap = policy.max_distance_km + SLACK_KM
+    return any(min(_km(m, lead) for lead in leads) > cap for m in members)
+
+
+def _km(a: dict, b: dict) -> float:
+    """In the UTM zone of their unit; across units, on the ellipsoid."""
+    if a["_unit"] == b["_unit"]:
+        return math.hypot(a["_x"] - b["_x"], a["_y"] - b["_y"]) / 1000.0
+    return GEOD.inv(a["_lon"], a["_lat"], b["_lon"], b["_lat"])[2] / 1000.0
 
 
 def _area(r: dict) -> str | None:
@@ -204,9 +215,9 @@ def _fixed_together(recs: list[dict], found: set) -> None:
 def _per_unit(units: dict[str, list[dict]], policy, found: set) -> None:
     for unit in units.values():
         assigned = [r for r in unit if r["_role"] != "unassigned"]
-        if policy.n_groups is not None and assigned:
-            if len({_text(r["group_id"]) for r in assigned}) != policy.n_groups:
-                found.add(("n_groups", None))
+        groups = {_text(r["group_id"]) for r in assigned}
+        if policy.n_groups is not None and assigned and len(groups) != policy.n_groups:
+            found.add(("n_groups", None))
         for r in unit:
             if r.get("_named") and r["_role"] != "lead":
                 found.add(("leads", None))
@@ -291,9 +302,7 @@ def brute_force(schools, policy) -> tuple[float, int]:
 
 def _spaced(leads, km, policy) -> bool:
     spacing = policy.min_lead_spacing_km
-    return not spacing or all(
-        km[a][b] >= spacing - SLACK_KM for a, b in itertools_pairs(leads)
-    )
+    return not spacing or all(km[a][b] >= spacing - SLACK_KM for a, b in itertools_pairs(leads))
 
 
 def itertools_pairs(items):
@@ -304,26 +313,32 @@ def itertools_pairs(items):
 def _keeps(recs, leads, lead_of, km, policy, lo, hi, fixed) -> bool:
     for h in leads:
         members = [i for i, x in lead_of.items() if x == h and i != h]
-        if not lo <= len(members) <= hi:
+        if not _group_keeps(recs, h, members, km, policy, lo, hi, fixed):
             return False
-        if policy.max_distance_km is not None and any(
-            km[i][h] > policy.max_distance_km + SLACK_KM for i in members
-        ):
-            return False
-        if policy.pair_urban_rural and _area(recs[h]) == "urban":
-            if not any(_area(recs[i]) == "rural" for i in members):
-                return False
-        if sum(1 for i in members if recs[i]["_weak"]) < policy.min_weak_per_group:
-            return False
-        if policy.levels == "same" and "level" in recs[h]:
-            if len({_text(recs[i].get("level")) for i in [h, *members]}) > 1:
-                return False
-        if not recs[h]["_pool"] and fixed[h] is None:
-            return False
-        labels = {fixed[i] for i in [h, *members]} - {None}
-        if len(labels) > 1:
-            return False
-    for label in {f for f in fixed if f is not None}:
-        if len({lead_of[i] for i, f in enumerate(fixed) if f == label}) > 1:
-            return False
-    return True
+    return all(
+        len({lead_of[i] for i, f in enumerate(fixed) if f == label}) == 1
+        for label in {f for f in fixed if f is not None}
+    )
+
+
+def _group_keeps(recs, h, members, km, policy, lo, hi, fixed) -> bool:
+    cap = math.inf if policy.max_distance_km is None else policy.max_distance_km + SLACK_KM
+    pairing_broken = (
+        policy.pair_urban_rural
+        and _area(recs[h]) == "urban"
+        and not any(_area(recs[i]) == "rural" for i in members)
+    )
+    levels_broken = (
+        policy.levels == "same"
+        and "level" in recs[h]
+        and len({_text(recs[i].get("level")) for i in [h, *members]}) > 1
+    )
+    return (
+        lo <= len(members) <= hi
+        and all(km[i][h] <= cap for i in members)
+        and not pairing_broken
+        and sum(1 for i in members if recs[i]["_weak"]) >= policy.min_weak_per_group
+        and not levels_broken
+        and (recs[h]["_pool"] or fixed[h] is not None)
+        and len({fixed[i] for i in [h, *members]} - {None}) <= 1
+    )

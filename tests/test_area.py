@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
+from geogroup.errors import InputError
+from geogroup.read import read_schools
 from geogroup.read._area import (
     DENSITY_MIN_NEIGHBOURS,
     DENSITY_RADIUS_M,
@@ -18,8 +20,6 @@ from geogroup.read._area import (
     neighbour_counts,
     read_boundary,
 )
-from geogroup.errors import InputError
-from geogroup.read import read_schools
 
 DENSITY_CSV = Path(__file__).parent / "data" / "io" / "density.csv"
 
@@ -120,8 +120,10 @@ def test_boundary_keeps_only_polygons():
     ("boundary", "message"),
     [
         ("no/such/file.gpkg", "does not exist"),
-        (gpd.GeoDataFrame(geometry=[LineString([(0, 0), (1, 1)])], crs="EPSG:4326"),
-         "no polygons found"),
+        (
+            gpd.GeoDataFrame(geometry=[LineString([(0, 0), (1, 1)])], crs="EPSG:4326"),
+            "no polygons found",
+        ),
         ([1, 2, 3], "expected a path or a GeoDataFrame"),
     ],
 )

@@ -10,6 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from geogroup.outputs import atomic_path, atomic_write
 from geogroup.plan import read_plan
 
 DEMO = "data/demo_county.csv"
@@ -79,3 +82,31 @@ def test_killing_a_run_mid_write_leaves_old_or_new_files(tmp_path):
         assert any(schools.equals(whole) for whole in (old_gpkg, new_gpkg)), fraction
         assert {p.name for p in work.iterdir() if not p.name.startswith(".")} == set(OUTPUTS)
     assert kills >= 3  # the test really interrupted runs
+
+
+def test_atomic_path_keeps_the_old_file_when_the_writer_fails(tmp_path):
+    target = tmp_path / "plan.gpkg"
+    target.write_text("old", encoding="utf-8")
+    seen = []
+
+    def write_half() -> None:
+        with atomic_path(target) as tmp:
+            seen.append((tmp.parent, tmp.suffix, tmp.name[0], tmp.exists()))
+            tmp.write_text("half", encoding="utf-8")
+            raise RuntimeError("killed half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        write_half()
+    # beside the target, hidden, its suffix (GDAL picks the driver by it), not yet made
+    # (GDAL would try to open an existing file)
+    assert seen == [(tmp_path, ".gpkg", ".", False)]
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.gpkg"]
+
+
+def test_atomic_write_replaces_text_and_bytes(tmp_path):
+    target = tmp_path / "summary.json"
+    assert atomic_write(target, "{}\n") == target and target.read_bytes() == b"{}\n"
+    atomic_write(target, "名".encode("utf-8-sig"))
+    assert target.read_bytes() == b"\xef\xbb\xbf\xe5\x90\x8d"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]

@@ -36,8 +36,13 @@ ASSETS = ROOT / "tests" / "browser" / "assets"
 ARTIFACTS = ROOT / "tests" / "browser" / "artifacts"
 NASTY = "<script>alert(1)</script>"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 # Layers on the map, by the kind geogroup gives them and the Leaflet class that draws them.
@@ -68,12 +73,18 @@ FIND_JS = """(id) => {
 
 def _blank_png(size: int = 256) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     rows = b"".join(b"\x00" + b"\xf2\xef\xe9" * size for _ in range(size))
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 class _TileServer(http.server.ThreadingHTTPServer):
@@ -112,18 +123,23 @@ def tiles() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def assets() -> Path:
     if not (ASSETS / "leaflet.js").is_file():
-        pytest.fail(f"browser assets missing in {ASSETS}; run: bash tests/browser/setup.sh",
-                    pytrace=False)
+        pytest.fail(
+            f"browser assets missing in {ASSETS}; run: bash tests/browser/setup.sh", pytrace=False
+        )
     return ASSETS
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    chromium = os.environ.get("GEOGROUP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    chromium = (
+        os.environ.get("GEOGROUP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    )
     if not Path(chromium).is_file():
         pytest.fail(
             f"Chromium not found at {chromium!r}; install Debian's package 'chromium' "
-            "(bash scripts/test.sh does) or set GEOGROUP_CHROMIUM", pytrace=False)
+            "(bash scripts/test.sh does) or set GEOGROUP_CHROMIUM",
+            pytrace=False,
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield browser
@@ -198,8 +214,13 @@ def demo_plan() -> gg.Plan:
 @pytest.fixture(scope="module")
 def demo_file(demo_plan: gg.Plan, assets: Path, tiles: str, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "map.html"
-    return save_map(demo_plan, path, assets=assets, tiles_url=tiles,
-                    boundary=ROOT / "data" / "demo_county_boundary.geojson")
+    return save_map(
+        demo_plan,
+        path,
+        assets=assets,
+        tiles_url=tiles,
+        boundary=ROOT / "data" / "demo_county_boundary.geojson",
+    )
 
 
 @pytest.fixture
@@ -220,9 +241,13 @@ def test_demo_map_loads_and_draws_every_school_and_group(demo: Opened, demo_plan
     }
     assert demo.page.locator("#geogroup-legend").is_visible()
     assert f"307 所学校，{n_groups} 个集团" in demo.page.locator("#geogroup-legend").inner_text()
-    for control in (".leaflet-control-zoom-fullscreen", ".leaflet-control-minimap",
-                    ".leaflet-control-search", ".leaflet-control-scale",
-                    ".leaflet-control-layers"):
+    for control in (
+        ".leaflet-control-zoom-fullscreen",
+        ".leaflet-control-minimap",
+        ".leaflet-control-search",
+        ".leaflet-control-scale",
+        ".leaflet-control-layers",
+    ):
         assert demo.page.locator(control).count() == 1, control
     assert demo.errors == [] and demo.blocked == [] and demo.dialogs == []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -233,7 +258,9 @@ def test_layer_control_switches_a_layer_off_and_on(demo: Opened, demo_plan: gg.P
     n_groups = demo_plan.schools[S.GROUP_ID].nunique()
     page = demo.page
     layers_before = page.evaluate("Object.keys(geogroup.map._layers).length")
-    box = page.locator(".leaflet-control-layers-overlays label", has_text="集团范围").locator("input")
+    box = page.locator(".leaflet-control-layers-overlays label", has_text="集团范围").locator(
+        "input"
+    )
     assert box.is_checked()
     box.click()
     assert demo.count().get("area:polygon", 0) == 0
@@ -253,13 +280,16 @@ def test_clicking_a_school_opens_its_popup(demo: Opened, demo_plan: gg.Plan) -> 
     page = demo.page
     lead = demo_plan.schools[demo_plan.schools[S.ROLE] == S.LEAD].iloc[0]
     sid = lead.name
-    x, y = page.evaluate(f"""(id) => {{
+    x, y = page.evaluate(
+        f"""(id) => {{
       const layer = ({FIND_JS})(id);
       geogroup.map.setView(layer.getLatLng(), 16, {{animate: false}});
       const p = geogroup.map.latLngToContainerPoint(layer.getLatLng());
       const r = geogroup.map.getContainer().getBoundingClientRect();
       return [r.left + p.x, r.top + p.y];
-    }}""", sid)
+    }}""",
+        sid,
+    )
     page.mouse.move(x, y)
     page.wait_for_selector(".leaflet-tooltip")
     assert page.locator(".leaflet-tooltip").inner_text() == lead[S.NAME]
@@ -290,14 +320,18 @@ def test_search_finds_a_school_by_name(demo: Opened, demo_plan: gg.Plan) -> None
 # --- escaping -------------------------------------------------------------------------------
 
 
-def test_a_script_as_a_school_name_stays_text(browser: Browser, assets: Path, tiles: str,
-                                             tmp_path: Path) -> None:
+def test_a_script_as_a_school_name_stays_text(
+    browser: Browser, assets: Path, tiles: str, tmp_path: Path
+) -> None:
     schools = gg.toy_schools()
     schools.loc["A", S.NAME] = NASTY
     schools.loc["B", S.NAME] = '"><img src=x onerror=alert(2)>'
     plan = gg.propose(schools, gg.Policy(members=(2, 2), leads="top:0.34"), method="exact")
-    opened = open_map(browser, save_map(plan, tmp_path / "map.html", assets=assets,
-                                        tiles_url=tiles, lang="en"), tiles)
+    opened = open_map(
+        browser,
+        save_map(plan, tmp_path / "map.html", assets=assets, tiles_url=tiles, lang="en"),
+        tiles,
+    )
     page = opened.page
     leaflet_is_running(opened)
     for sid, name in (("A", NASTY), ("B", '"><img src=x onerror=alert(2)>')):
@@ -320,8 +354,9 @@ def test_a_script_as_a_school_name_stays_text(browser: Browser, assets: Path, ti
 # --- two plans ------------------------------------------------------------------------------
 
 
-def test_compare_map_toggles_between_plans(browser: Browser, demo_plan: gg.Plan, assets: Path,
-                                           tiles: str, tmp_path: Path) -> None:
+def test_compare_map_toggles_between_plans(
+    browser: Browser, demo_plan: gg.Plan, assets: Path, tiles: str, tmp_path: Path
+) -> None:
     schools = demo_plan.schools.copy()
     members = schools[schools[S.ROLE] == S.MEMBER].drop_duplicates(S.GROUP_ID).index[:3]
     schools.loc[members, S.GROUP_ID] = schools.loc[members[::-1], S.GROUP_ID].to_numpy()
@@ -332,8 +367,9 @@ def test_compare_map_toggles_between_plans(browser: Browser, demo_plan: gg.Plan,
     opened = open_map(browser, save_map(m, tmp_path / "compare.html"), tiles)
     counts = opened.count()
     assert counts["school:circle"] == len(schools) and counts["highlight:circle"] == moved
-    opened.page.locator(".leaflet-control-layers-overlays label", has_text="A: 集团学校") \
-        .locator("input").click()
+    opened.page.locator(".leaflet-control-layers-overlays label", has_text="A: 集团学校").locator(
+        "input"
+    ).click()
     assert opened.count()["school:circle"] == 2 * len(schools)
     assert opened.errors == [] and opened.blocked == []
     opened.page.close()
@@ -343,11 +379,12 @@ def test_compare_map_toggles_between_plans(browser: Browser, demo_plan: gg.Plan,
 
 
 @pytest.mark.slow
-def test_twenty_thousand_schools_load_in_the_browser(browser: Browser, shared_datasets: Path,
-                                                     assets: Path, tiles: str,
-                                                     tmp_path: Path) -> None:
-    schools, _ = gg.read_schools(shared_datasets / "za_schools_2017.csv",
-                                 columns={"quality": "quintile"}, id_column="emis")
+def test_twenty_thousand_schools_load_in_the_browser(
+    browser: Browser, shared_datasets: Path, assets: Path, tiles: str, tmp_path: Path
+) -> None:
+    schools, _ = gg.read_schools(
+        shared_datasets / "za_schools_2017.csv", columns={"quality": "quintile"}, id_column="emis"
+    )
     schools["district"] = schools["education_district"].astype(str).str.strip().str.upper()
     grouper = gg.get_method("fast", policy="ninghe", on_infeasible="unassign")
     with warnings.catch_warnings(record=True) as caught:

@@ -25,32 +25,54 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from geogroup.errors import InfeasibleError, InputError, PolicyError
 from geogroup.cli import main
+from geogroup.errors import InfeasibleError, InputError, PolicyError
 from geogroup.group import propose
 from geogroup.read import read_schools
 
 HERE = Path(__file__).parent / "bad_inputs"
-CASES: list[dict[str, Any]] = tomllib.loads(
-    (HERE / "catalogue.toml").read_text(encoding="utf-8")
-)["case"]
+CASES: list[dict[str, Any]] = tomllib.loads((HERE / "catalogue.toml").read_text(encoding="utf-8"))[
+    "case"
+]
 ERRORS = {"InputError": InputError, "PolicyError": PolicyError, "InfeasibleError": InfeasibleError}
 OUTCOMES = {*ERRORS, "report", "flagged", "warning", "ok"}
 # The bad inputs the issue lists: each must have a case at least.
 ISSUE_ITEMS = [
-    "empty file", "header only", "wrong delimiter", "wrong encoding", "mixed encodings",
-    "coordinates as text with units or degree signs", "swapped latitude/longitude",
-    "coordinates outside the study area", "all schools at one point", "duplicate ids",
-    "duplicate names", "NaN quality", "inf quality", "negative quality", "non-numeric quality",
-    "constant quality", "a single school", "more leads than schools", "no lead candidate",
-    "no rural school when pairing is required", "a distance cap nobody meets",
-    "a policy file with unknown keys", "a 100 MB file", "an Excel file with several sheets",
+    "empty file",
+    "header only",
+    "wrong delimiter",
+    "wrong encoding",
+    "mixed encodings",
+    "coordinates as text with units or degree signs",
+    "swapped latitude/longitude",
+    "coordinates outside the study area",
+    "all schools at one point",
+    "duplicate ids",
+    "duplicate names",
+    "NaN quality",
+    "inf quality",
+    "negative quality",
+    "non-numeric quality",
+    "constant quality",
+    "a single school",
+    "more leads than schools",
+    "no lead candidate",
+    "no rural school when pairing is required",
+    "a distance cap nobody meets",
+    "a policy file with unknown keys",
+    "a 100 MB file",
+    "an Excel file with several sheets",
     "an Excel file with merged header cells",
 ]
 # What a message must name: a row, a column or header, or a rule (a quoted policy field).
-NAMES_A_PLACE = re.compile(r"rows? \d+|column|header|sheet|'[a-z_]+'|[A-Z]+\d+:[A-Z]+\d+|\.csv|\.toml")
-SCHOOLS = [("城关第一小学", 116.40, 39.90, 88), ("河口镇中心小学", 116.52, 39.97, 75),
-           ("实验中学", 116.45, 39.93, 62)]
+NAMES_A_PLACE = re.compile(
+    r"rows? \d+|column|header|sheet|'[a-z_]+'|[A-Z]+\d+:[A-Z]+\d+|\.csv|\.toml"
+)
+SCHOOLS = [
+    ("城关第一小学", 116.40, 39.90, 88),
+    ("河口镇中心小学", 116.52, 39.97, 75),
+    ("实验中学", 116.45, 39.93, 62),
+]
 MB = 1 << 20
 
 
@@ -60,9 +82,9 @@ def api_params() -> list[Any]:
 
 def cli_params() -> list[Any]:
     return [
-        pytest.param(case, id=case["id"],
-                     marks=_xfail(case.get("xfail") or case.get("cli_xfail")))
-        for case in CASES if case.get("cli", True)
+        pytest.param(case, id=case["id"], marks=_xfail(case.get("xfail") or case.get("cli_xfail")))
+        for case in CASES
+        if case.get("cli", True)
     ]
 
 
@@ -93,7 +115,9 @@ def latin1_undecodable(folder: Path) -> Path:
 @generator
 def latin1_decodable_as_gbk(folder: Path) -> Path:
     # 'é' followed by a letter is a valid GBK pair: the file decodes, wrongly.
-    text = "school_id,name,lon,lat,score\nS1,Lycée Pasteur,2.35,48.85,1\nS2,City School,2.36,48.86,2\n"
+    text = (
+        "school_id,name,lon,lat,score\nS1,Lycée Pasteur,2.35,48.85,1\nS2,City School,2.36,48.86,2\n"
+    )
     path = folder / "lycees_latin1.csv"
     path.write_bytes(text.encode("latin-1"))
     return path
@@ -108,8 +132,12 @@ def utf16_without_bom(folder: Path) -> Path:
 
 @generator
 def mixed_utf8_gbk(folder: Path) -> Path:
-    rows = [("S1", "城关第一小学", "utf-8"), ("S2", "河口镇中心小学", "gbk"), ("S3", "实验中学", "utf-8"),
-            ("S4", "北关小学", "gbk")]
+    rows = [
+        ("S1", "城关第一小学", "utf-8"),
+        ("S2", "河口镇中心小学", "gbk"),
+        ("S3", "实验中学", "utf-8"),
+        ("S4", "北关小学", "gbk"),
+    ]
     data = b"school_id,name,lon,lat,score\n" + b"".join(
         f"{sid},{name},116.{40 + i},39.9{i},{70 + i}\n".encode(codec)
         for i, (sid, name, codec) in enumerate(rows)
@@ -254,8 +282,12 @@ def run_api(case: dict[str, Any], path: Path) -> Any:
 
 
 def cli_arguments(case: dict[str, Any], path: Path, out: Path) -> list[str]:
-    options = {"quality": "--column", "id_column": "--id-column", "sheet": "--sheet",
-               "study_area": "--study-area"}
+    options = {
+        "quality": "--column",
+        "id_column": "--id-column",
+        "sheet": "--sheet",
+        "study_area": "--study-area",
+    }
     read: list[str] = []
     for key, value in case.get("read", {}).items():
         if key == "quality":
@@ -264,13 +296,27 @@ def cli_arguments(case: dict[str, Any], path: Path, out: Path) -> list[str]:
             value = ",".join(f"{v:g}" for v in value)
         read += [options[key], str(value)]
     if case.get("stage", "read") == "propose":
-        return ["propose", str(path), "--policy", policy_argument(case), "--method", "fast",
-                "--out", str(out), *read]
+        return [
+            "propose",
+            str(path),
+            "--policy",
+            policy_argument(case),
+            "--method",
+            "fast",
+            "--out",
+            str(out),
+            *read,
+        ]
     return ["check", str(path), *read]
 
 
-SECTIONS = ("Rejected rows by reason:", "Kept, but check these rows:", "Derived:",
-            "Headers used:", "Warnings:")
+SECTIONS = (
+    "Rejected rows by reason:",
+    "Kept, but check these rows:",
+    "Derived:",
+    "Headers used:",
+    "Warnings:",
+)
 
 
 def section(text: str, title: str) -> str:
@@ -308,7 +354,8 @@ def test_catalogue_is_well_formed():
             assert not policy.endswith(".toml") or (HERE / policy).is_file(), case["id"]
         if case["expect"] != "ok":
             assert any(NAMES_A_PLACE.search(f) for f in case["fragments"]), (
-                f"{case['id']}: no fragment names a row, a column or a rule")
+                f"{case['id']}: no fragment names a row, a column or a rule"
+            )
     generated = {case["input"].removeprefix("gen:") for case in CASES}
     assert set(GENERATORS) <= generated, "a generator that no case uses"
 
@@ -380,9 +427,10 @@ def test_cli(case, tmp_path):
         # the reader's warnings may come first; the error is the last thing said
         lines = result.stderr.splitlines()
         errors = [i for i, line in enumerate(lines) if line.startswith("Error: ")]
-        assert len(errors) == 1 and all(not line.startswith("Warning: ")
-                                        for line in lines[errors[0]:]), result.stderr
-        assert_fragments("\n".join(lines[errors[0]:]), case)
+        assert len(errors) == 1 and all(
+            not line.startswith("Warning: ") for line in lines[errors[0] :]
+        ), result.stderr
+        assert_fragments("\n".join(lines[errors[0] :]), case)
         return
     assert result.exit_code == 0, result.output
     assert_fragments(result.stdout, case)
@@ -398,16 +446,32 @@ def run_geogroup(*args: str, code: str = "") -> subprocess.CompletedProcess:
     """The command in a process of its own, as a planner runs it."""
     program = f"import sys\n{code}\nfrom geogroup.cli import main\nsys.exit(main())"
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-c", program, *args], capture_output=True,
-                          text=True, encoding="utf-8", env=env, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", program, *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
         (["check", str(HERE / "empty.csv")], "the file is empty"),
-        (["propose", str(HERE / "county.csv"), "--policy", str(HERE / "policy_unknown_keys.toml"),
-          "--out", "{out}"], "'max_distance', 'size'"),
+        (
+            [
+                "propose",
+                str(HERE / "county.csv"),
+                "--policy",
+                str(HERE / "policy_unknown_keys.toml"),
+                "--out",
+                "{out}",
+            ],
+            "'max_distance', 'size'",
+        ),
     ],
     ids=["empty_file", "policy_unknown_keys"],
 )

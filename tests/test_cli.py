@@ -39,14 +39,33 @@ def _propose(runner, *args):
 def test_propose_writes_every_output_and_accounts_for_every_row(runner, tmp_path):
     result = runner.invoke(main, ["propose", DEMO, "--policy", "shandong", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    for name in ("plan.csv", "plan.gpkg", "groups.csv", "summary.json", "metrics.json",
-                 "report.html", "report.xlsx"):
+    for name in (
+        "plan.csv",
+        "plan.gpkg",
+        "groups.csv",
+        "summary.json",
+        "metrics.json",
+        "report.html",
+        "report.xlsx",
+    ):
         assert (tmp_path / name).is_file(), name
     plan = pd.read_csv(tmp_path / "plan.csv", encoding="utf-8-sig", dtype={S.SCHOOL_ID: str})
     raw = pd.read_csv(DEMO, encoding="utf-8-sig")
     assert len(plan) == len(raw)  # every input row: 307 schools and 3 rejected rows
-    expected = ["school_id", "name", "lon", "lat", "quality", "area", "level", "group_id", "role",
-                "lead_id", "distance_km", "reason"]
+    expected = [
+        "school_id",
+        "name",
+        "lon",
+        "lat",
+        "quality",
+        "area",
+        "level",
+        "group_id",
+        "role",
+        "lead_id",
+        "distance_km",
+        "reason",
+    ]
     assert list(plan.columns[: len(expected)]) == expected
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert summary["method"] == "fast" and summary["rejected_on_input"] == 3
@@ -58,8 +77,21 @@ def test_propose_writes_every_output_and_accounts_for_every_row(runner, tmp_path
 
 
 def test_propose_exact_reports_its_gap(runner, tmp_path):
-    result = runner.invoke(main, ["propose", DEMO, "--policy", "ninghe", "--method", "exact",
-                                  "--time-limit", "30", "--out", str(tmp_path)])
+    result = runner.invoke(
+        main,
+        [
+            "propose",
+            DEMO,
+            "--policy",
+            "ninghe",
+            "--method",
+            "exact",
+            "--time-limit",
+            "30",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] in {"optimal", "time_limit"}
@@ -68,8 +100,12 @@ def test_propose_exact_reports_its_gap(runner, tmp_path):
 
 def test_infeasible_policy_exits_1_with_numbers(runner, tmp_path):
     policy = tmp_path / "tight.toml"
-    policy.write_text('[policy]\nname = "tight"\nmembers = [1, 2]\nleads = "top:0.05"\n', encoding="utf-8")
-    result = runner.invoke(main, ["propose", DEMO, "--policy", str(policy), "--out", str(tmp_path / "o")])
+    policy.write_text(
+        '[policy]\nname = "tight"\nmembers = [1, 2]\nleads = "top:0.05"\n', encoding="utf-8"
+    )
+    result = runner.invoke(
+        main, ["propose", DEMO, "--policy", str(policy), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") or "Error: " in result.stderr
     assert "need at least 103 leads" in result.output and "'leads'" in result.output
@@ -78,26 +114,46 @@ def test_infeasible_policy_exits_1_with_numbers(runner, tmp_path):
 
 def test_unknown_policy_key_exits_1(runner, tmp_path):
     policy = tmp_path / "bad.toml"
-    policy.write_text('[policy]\nmembers = [1, 2]\nsize = 3\n', encoding="utf-8")
+    policy.write_text("[policy]\nmembers = [1, 2]\nsize = 3\n", encoding="utf-8")
     result = runner.invoke(main, ["propose", DEMO, "--policy", str(policy), "--out", str(tmp_path)])
     assert result.exit_code == 1 and "'size'" in result.output and "known fields" in result.output
 
 
 def test_bad_usage_exits_2(runner, tmp_path):
     assert runner.invoke(main, ["propose", DEMO, "--out", str(tmp_path)]).exit_code == 2
-    assert runner.invoke(main, ["propose", DEMO, "--policy", "ninghe", "--method", "magic",
-                                "--out", str(tmp_path)]).exit_code == 2
+    assert (
+        runner.invoke(
+            main,
+            ["propose", DEMO, "--policy", "ninghe", "--method", "magic", "--out", str(tmp_path)],
+        ).exit_code
+        == 2
+    )
 
 
 def test_regenerate_with_previous_and_compare(runner, tmp_path):
     first, second, diff = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    assert runner.invoke(main, ["propose", DEMO, "--policy", "ninghe", "--out", str(first)]).exit_code == 0
-    result = runner.invoke(main, ["propose", DEMO, "--policy", "ninghe", "--previous",
-                                  str(first / "plan.gpkg"), "--out", str(second)])
+    assert (
+        runner.invoke(main, ["propose", DEMO, "--policy", "ninghe", "--out", str(first)]).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        main,
+        [
+            "propose",
+            DEMO,
+            "--policy",
+            "ninghe",
+            "--previous",
+            str(first / "plan.gpkg"),
+            "--out",
+            str(second),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "0 schools moved" in result.output
-    result = runner.invoke(main, ["compare", str(first / "plan.csv"), str(second / "plan.gpkg"),
-                                  "--out", str(diff)])
+    result = runner.invoke(
+        main, ["compare", str(first / "plan.csv"), str(second / "plan.gpkg"), "--out", str(diff)]
+    )
     assert result.exit_code == 0, result.output
     assert "moved: 0" in result.output
     result = runner.invoke(main, ["evaluate", str(second / "plan.gpkg"), "--out", str(diff)])
@@ -143,8 +199,9 @@ def test_scheduler_runs_the_units_on_that_dask_cluster(runner, tmp_path, two_cou
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
-        result = _propose(runner, *common, "--scheduler", cluster.scheduler_address,
-                          "--out", tmp_path / "d")
+        result = _propose(
+            runner, *common, "--scheduler", cluster.scheduler_address, "--out", tmp_path / "d"
+        )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "s" / "plan.csv").read_bytes() == (tmp_path / "d" / "plan.csv").read_bytes()
     params = json.loads((tmp_path / "d" / "plan.json").read_text(encoding="utf-8"))["params"]
@@ -159,26 +216,51 @@ def test_backend_dask_and_jobs_reach_the_method(runner, tmp_path, two_counties, 
         return [fn(job) for job in jobs]
 
     monkeypatch.setattr(_units, "_run_on_dask", run_here)
-    result = _propose(runner, two_counties, "--policy", "ninghe", "--by", "county",
-                      "--backend", "dask", "--jobs", "3", "--out", tmp_path)
+    result = _propose(
+        runner,
+        two_counties,
+        "--policy",
+        "ninghe",
+        "--by",
+        "county",
+        "--backend",
+        "dask",
+        "--jobs",
+        "3",
+        "--out",
+        tmp_path,
+    )
     assert result.exit_code == 0, result.output
     assert calls == [(None, 3)]
 
 
 @pytest.mark.parametrize("backend", ["processes", "serial"])
 def test_scheduler_with_another_backend_is_bad_usage(runner, tmp_path, backend):
-    result = _propose(runner, DEMO, "--policy", "ninghe", "--backend", backend,
-                      "--scheduler", "tcp://127.0.0.1:8786", "--out", tmp_path / "o")
+    result = _propose(
+        runner,
+        DEMO,
+        "--policy",
+        "ninghe",
+        "--backend",
+        backend,
+        "--scheduler",
+        "tcp://127.0.0.1:8786",
+        "--out",
+        tmp_path / "o",
+    )
     assert result.exit_code == 2
     assert "Usage: " in result.stderr and "--scheduler" in result.stderr
     assert "use --backend dask" in result.stderr
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (["--jobs", "0"], "--jobs"),
-    (["--backend", "threads"], "--backend"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--jobs", "0"], "--jobs"),
+        (["--backend", "threads"], "--backend"),
+    ],
+)
 def test_bad_running_options_are_bad_usage(runner, tmp_path, args, fragment):
     result = _propose(runner, DEMO, "--policy", "ninghe", *args, "--out", tmp_path)
     assert result.exit_code == 2 and fragment in result.stderr
@@ -201,34 +283,65 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(runner, tmp_path, two_cou
 
 def test_output_table_names_the_files(runner, tmp_path):
     policy = tmp_path / "named.toml"
-    policy.write_text('[policy]\nbase = "ninghe"\nname = "../../etc/x"\n\n[output]\n'
-                      'plan = "runs/2024"\nmap = "haicheng_map.html"\nreport = "报告"\n',
-                      encoding="utf-8")
+    policy.write_text(
+        '[policy]\nbase = "ninghe"\nname = "../../etc/x"\n\n[output]\n'
+        'plan = "runs/2024"\nmap = "haicheng_map.html"\nreport = "报告"\n',
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     result = _propose(runner, DEMO, "--policy", policy, "--out", out)
     assert result.exit_code == 0, result.output
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert written == sorted(["runs/2024.csv", "runs/2024.json", "runs/2024.gpkg", "报告.html",
-                              "报告.xlsx", "haicheng_map.html", "groups.csv", "summary.json",
-                              "metrics.json"])
+    assert written == sorted(
+        [
+            "runs/2024.csv",
+            "runs/2024.json",
+            "runs/2024.gpkg",
+            "报告.html",
+            "报告.xlsx",
+            "haicheng_map.html",
+            "groups.csv",
+            "summary.json",
+            "metrics.json",
+        ]
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["named.toml", "out"]
     for path in written:
         assert f"  wrote {out / path}" in result.stdout
-    again = runner.invoke(main, ["evaluate", str(out / "runs" / "2024.gpkg"), "--out", str(tmp_path / "e")])
+    again = runner.invoke(
+        main, ["evaluate", str(out / "runs" / "2024.gpkg"), "--out", str(tmp_path / "e")]
+    )
     assert again.exit_code == 0, again.output
-    assert sorted(p.name for p in (tmp_path / "e").iterdir()) == ["metrics.json", "report.html",
-                                                                  "report.xlsx"]
+    assert sorted(p.name for p in (tmp_path / "e").iterdir()) == [
+        "metrics.json",
+        "report.html",
+        "report.xlsx",
+    ]
     # evaluate --policy names the report as the policy's [output] table says
-    named = runner.invoke(main, ["evaluate", str(out / "runs" / "2024.gpkg"), "--policy",
-                                 str(policy), "--out", str(tmp_path / "f")])
+    named = runner.invoke(
+        main,
+        [
+            "evaluate",
+            str(out / "runs" / "2024.gpkg"),
+            "--policy",
+            str(policy),
+            "--out",
+            str(tmp_path / "f"),
+        ],
+    )
     assert named.exit_code == 0, named.output
-    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == ["metrics.json", "报告.html",
-                                                                  "报告.xlsx"]
+    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == [
+        "metrics.json",
+        "报告.html",
+        "报告.xlsx",
+    ]
     assert f"  wrote {tmp_path / 'f' / '报告.html'}" in named.stdout
 
 
-@pytest.mark.parametrize("value", ["../escaped", "/tmp/geogroup-escaped", "a/../../escaped",
-                                   "link/escaped", "C:\\escaped", ""])
+@pytest.mark.parametrize(
+    "value",
+    ["../escaped", "/tmp/geogroup-escaped", "a/../../escaped", "link/escaped", "C:\\escaped", ""],
+)
 def test_escaping_output_name_exits_1_and_writes_nothing(runner, tmp_path, value):
     work, outside = tmp_path / "work", tmp_path / "outside"
     out = work / "out"
@@ -243,7 +356,10 @@ def test_escaping_output_name_exits_1_and_writes_nothing(runner, tmp_path, value
     assert "Traceback" not in result.output and result.stdout == ""
     assert sorted(p.name for p in out.iterdir()) == ["link"]
     assert sorted(p.name for p in work.iterdir()) == ["out", "p.toml"]
-    assert not any(outside.iterdir()) and sorted(p.name for p in tmp_path.iterdir()) == ["outside", "work"]
+    assert not any(outside.iterdir()) and sorted(p.name for p in tmp_path.iterdir()) == [
+        "outside",
+        "work",
+    ]
 
 
 # -- exit status -----------------------------------------------------------------------------
@@ -265,16 +381,18 @@ def test_a_bug_exits_3_asking_for_a_report_without_traceback(runner, tmp_path, m
 
 def test_debug_lets_a_bug_propagate_with_its_traceback(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(geogroup.group, "propose", _broken_propose)
-    result = runner.invoke(main, ["--debug", "propose", DEMO, "--policy", "ninghe",
-                                  "--out", str(tmp_path)])
+    result = runner.invoke(
+        main, ["--debug", "propose", DEMO, "--policy", "ninghe", "--out", str(tmp_path)]
+    )
     assert isinstance(result.exception, KeyError)
     assert result.exit_code != 0 and "Internal error" not in result.output
     assert result.exc_info[2].tb_next is not None  # the traceback into propose is kept
 
 
 def test_debug_lets_a_user_error_propagate(runner, tmp_path):
-    result = runner.invoke(main, ["--debug", "propose", DEMO, "--policy", "nowhere",
-                                  "--out", str(tmp_path)])
+    result = runner.invoke(
+        main, ["--debug", "propose", DEMO, "--policy", "nowhere", "--out", str(tmp_path)]
+    )
     assert isinstance(result.exception, geogroup.PolicyError)
 
 

@@ -18,8 +18,9 @@ def runner() -> CliRunner:
 @pytest.mark.slow
 def test_check_za_prints_the_report(runner, shared_datasets):
     path = shared_datasets / "za_schools_2017.csv"
-    result = runner.invoke(main, ["check", str(path), "--column", "quality=quintile",
-                                  "--id-column", "emis"])
+    result = runner.invoke(
+        main, ["check", str(path), "--column", "quality=quintile", "--id-column", "emis"]
+    )
     assert result.exit_code == 0, result.output
     assert "rows read: 24,813" in result.stdout
     assert "missing quality: 1,636" in result.stdout
@@ -29,8 +30,19 @@ def test_check_za_prints_the_report(runner, shared_datasets):
 
 def test_check_beijing_with_mapping_and_crs(runner, shared_datasets):
     path = shared_datasets / "beijing_primary_829.csv"
-    result = runner.invoke(main, ["check", str(path), "--crs", "gcj02", "--column",
-                                  "quality=house_price", "--column", "lead_candidate=key_school"])
+    result = runner.invoke(
+        main,
+        [
+            "check",
+            str(path),
+            "--crs",
+            "gcj02",
+            "--column",
+            "quality=house_price",
+            "--column",
+            "lead_candidate=key_school",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "kept:      829" in result.stdout
     assert "GCJ-02" in result.stdout
@@ -59,8 +71,9 @@ def test_check_strict_fails_on_a_bad_row(runner, tmp_path):
 def test_check_lower_is_better_and_sheet_options_reach_the_reader(runner, tmp_path):
     path = tmp_path / "schools.csv"
     path.write_text("name,lon,lat,rank\nA,116.4,39.9,1\nB,116.5,39.9,3\n", encoding="utf-8")
-    result = runner.invoke(main, ["check", str(path), "--column", "quality=rank",
-                                  "--lower-is-better"])
+    result = runner.invoke(
+        main, ["check", str(path), "--column", "quality=rank", "--lower-is-better"]
+    )
     assert result.exit_code == 0
     assert "min + max - x" in result.stdout
 

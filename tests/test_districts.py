@@ -13,14 +13,12 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from geogroup.errors import InfeasibleError, InputError, PolicyError
 from geogroup.datasets import toy_schools
-from geogroup.group import METHODS, propose
-from geogroup.group import DistrictGrouper
-from geogroup.locate import delaunay_edges, graph_from_edge_list
-from tests import oracle
-from geogroup.locate import metric_crs
+from geogroup.errors import InfeasibleError, InputError, PolicyError
+from geogroup.group import METHODS, DistrictGrouper, propose
+from geogroup.locate import delaunay_edges, graph_from_edge_list, metric_crs
 from geogroup.policy import Policy
+from tests import oracle
 
 LON0, LAT0 = 122.5, 40.85
 KM_LON = 1 / 84.3  # degrees of longitude per km at 40.85° N (about)

@@ -28,8 +28,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geogroup.errors import InputError, PolicyError
 from geogroup.datasets import toy_schools
+from geogroup.errors import InputError, PolicyError
 from geogroup.evaluate import (
     RULES,
     allowed_leads,
@@ -162,7 +162,9 @@ def test_spread_and_range_of_group_means(toy_plan: Plan) -> None:
 
 
 def _frame(quality: list[float], groups: list[str]) -> pd.DataFrame:
-    roles = ["lead" if i == 0 or groups[i] != groups[i - 1] else "member" for i in range(len(groups))]
+    roles = [
+        "lead" if i == 0 or groups[i] != groups[i - 1] else "member" for i in range(len(groups))
+    ]
     return pd.DataFrame(
         {"quality": quality, "group_id": groups, "role": roles},
         index=[f"S{i}" for i in range(len(groups))],
@@ -252,7 +254,9 @@ def test_coverage_counts_schools_in_a_group() -> None:
 )
 def test_coverage_reproduces_the_policy_figures(grouped: int, total: int, shown: str) -> None:
     groups = [f"G{i // 8}" for i in range(grouped)] + [None] * (total - grouped)
-    roles = ["lead" if i % 8 == 0 else "member" for i in range(grouped)] + ["unassigned"] * (total - grouped)
+    roles = ["lead" if i % 8 == 0 else "member" for i in range(grouped)] + ["unassigned"] * (
+        total - grouped
+    )
     plan = pd.DataFrame({"quality": np.linspace(1, 100, total), "group_id": groups, "role": roles})
     assert f"{coverage(plan):.2%}".replace("%", " %") == shown
 
@@ -261,7 +265,11 @@ def test_weak_schools_are_the_bottom_share(toy_plan: Plan) -> None:
     # weak_share 0.2 of 6 schools: ceil(1.2) = 2 weakest, C (50) and E (55)
     assert weak_schools(toy_plan)[lambda w: w].index.tolist() == ["C", "E"]
     # 0.5: ceil(3) = 3 → C, E, B (60)
-    assert weak_schools(toy_plan, Policy(weak_share=0.5))[lambda w: w].index.tolist() == ["B", "C", "E"]
+    assert weak_schools(toy_plan, Policy(weak_share=0.5))[lambda w: w].index.tolist() == [
+        "B",
+        "C",
+        "E",
+    ]
 
 
 def test_weak_ties_are_broken_by_id() -> None:
@@ -299,7 +307,11 @@ def test_weak_coverage_reproduces_the_anshan_figure() -> None:
             group[f"S{i:02d}"], role[f"S{i:02d}"] = f"G{g}", "member"
     index = [f"S{i:02d}" for i in range(1, 36)]
     plan = pd.DataFrame(
-        {"quality": np.arange(1.0, 36.0), "group_id": [group[i] for i in index], "role": [role[i] for i in index]},
+        {
+            "quality": np.arange(1.0, 36.0),
+            "group_id": [group[i] for i in index],
+            "role": [role[i] for i in index],
+        },
         index=index,
     )
     share = weak_coverage(plan, Policy(leads="top:0.15"))
@@ -341,8 +353,11 @@ def test_polsby_popper_projects_geographic_polygons() -> None:
 def test_group_polygons_are_hulls_or_zones(toy_plan: Plan) -> None:
     hulls = group_polygons(toy_plan)
     assert hulls.index.tolist() == ["G01", "G02"] and (hulls.geom_type == "Polygon").all()
-    zones = gpd.GeoDataFrame(geometry=[box(122.4, 40.8, 122.6, 40.9), box(122.7, 40.8, 122.8, 40.9)],
-                             index=["G01", "G02"], crs="EPSG:4326")
+    zones = gpd.GeoDataFrame(
+        geometry=[box(122.4, 40.8, 122.6, 40.9), box(122.7, 40.8, 122.8, 40.9)],
+        index=["G01", "G02"],
+        crs="EPSG:4326",
+    )
     with_zones = Plan(schools=toy_plan.schools, policy=TOY_POLICY, method="districts", zones=zones)
     assert group_polygons(with_zones).geom_equals(zones.geometry).all()
 
@@ -381,7 +396,14 @@ def test_group_metrics_table(toy_plan: Plan) -> None:
     assert table.index.tolist() == ["G01", "G02"]
     assert table.loc["G01", "lead_id"] == "A" and table.loc["G01", "lead_name"] == "West A"
     assert table["members"].tolist() == [2, 2] and table["n_weak"].tolist() == [1, 1]
-    for column in ("size", "mean_quality", "quality_gap", "max_distance_km", "n_rural", "compactness"):
+    for column in (
+        "size",
+        "mean_quality",
+        "quality_gap",
+        "max_distance_km",
+        "n_rural",
+        "compactness",
+    ):
         assert column in table
 
 
@@ -432,8 +454,16 @@ def test_a_plan_must_be_a_frame() -> None:
 
 
 def test_a_proposed_plan_keeps_its_policy() -> None:
-    policy = Policy(members=(2, 2), leads="top:0.34", pair_urban_rural=True, max_distance_km=5,
-                    min_weak_per_group=1, levels="same", min_lead_spacing_km=10, n_groups=2)
+    policy = Policy(
+        members=(2, 2),
+        leads="top:0.34",
+        pair_urban_rural=True,
+        max_distance_km=5,
+        min_weak_per_group=1,
+        levels="same",
+        min_lead_spacing_km=10,
+        n_groups=2,
+    )
     plan = propose(toy_schools(), policy, method="exact")
     found = check_plan(plan)
     assert found.empty, found.to_string()
@@ -470,23 +500,60 @@ def test_check_uses_the_plans_own_policy(handmade: Plan, toy_plan: Plan) -> None
         (_toy(), Policy(members=(1, 5), n_groups=3), {("n_groups", None, ())}),
         (_toy(roles="MLMLMM"), TOY_POLICY, {("leads", "G1", ("B",))}),
         (_toy(), Policy(members=(1, 3), leads=("A", "D", "F")), {("leads", None, ("F",))}),
-        (_toy(level=["primary", "primary", "middle", "primary", "primary", "primary"]),
-         TOY_POLICY.replace(levels="same"), {("levels", "G1", ("C",))}),
-        (_toy(), TOY_POLICY.replace(min_lead_spacing_km=25), {("min_lead_spacing_km", "G1, G2", ("A", "D"))}),
-        (_toy(groups="112221"), TOY_POLICY.replace(min_weak_per_group=1),
-         {("min_weak_per_group", "G1", ("A", "B", "F"))}),
-        (_toy(fixed_group=["K", "K", None, None, "K", None]), TOY_POLICY, {("fixed_group", "G1", ("E",))}),
-        (_toy(fixed_group=["K1", "K2", None, None, None, None]), TOY_POLICY,
-         {("fixed_group", "G1", ("A", "B"))}),
-        (_toy(groups="11122-", roles="LMMLMU"), Policy(members=(1, 2), leads="top:0.34"),
-         {("unassigned", None, ("F",))}),
-        (_toy(groups="11122-", roles="LMMLMU", reason=[None] * 5 + ["closed"]),
-         Policy(members=(1, 2), leads="top:0.34"), set()),
-        (_toy().drop(columns="area"), TOY_POLICY.replace(pair_urban_rural=True),
-         {("pair_urban_rural", None, ())}),
+        (
+            _toy(level=["primary", "primary", "middle", "primary", "primary", "primary"]),
+            TOY_POLICY.replace(levels="same"),
+            {("levels", "G1", ("C",))},
+        ),
+        (
+            _toy(),
+            TOY_POLICY.replace(min_lead_spacing_km=25),
+            {("min_lead_spacing_km", "G1, G2", ("A", "D"))},
+        ),
+        (
+            _toy(groups="112221"),
+            TOY_POLICY.replace(min_weak_per_group=1),
+            {("min_weak_per_group", "G1", ("A", "B", "F"))},
+        ),
+        (
+            _toy(fixed_group=["K", "K", None, None, "K", None]),
+            TOY_POLICY,
+            {("fixed_group", "G1", ("E",))},
+        ),
+        (
+            _toy(fixed_group=["K1", "K2", None, None, None, None]),
+            TOY_POLICY,
+            {("fixed_group", "G1", ("A", "B"))},
+        ),
+        (
+            _toy(groups="11122-", roles="LMMLMU"),
+            Policy(members=(1, 2), leads="top:0.34"),
+            {("unassigned", None, ("F",))},
+        ),
+        (
+            _toy(groups="11122-", roles="LMMLMU", reason=[None] * 5 + ["closed"]),
+            Policy(members=(1, 2), leads="top:0.34"),
+            set(),
+        ),
+        (
+            _toy().drop(columns="area"),
+            TOY_POLICY.replace(pair_urban_rural=True),
+            {("pair_urban_rural", None, ())},
+        ),
     ],
-    ids=["n_groups", "lead-not-allowed", "listed-lead-idle", "levels", "spacing", "min_weak",
-         "fixed-split", "fixed-mixed", "unassigned-silent", "unassigned-with-reason", "no-area"],
+    ids=[
+        "n_groups",
+        "lead-not-allowed",
+        "listed-lead-idle",
+        "levels",
+        "spacing",
+        "min_weak",
+        "fixed-split",
+        "fixed-mixed",
+        "unassigned-silent",
+        "unassigned-with-reason",
+        "no-area",
+    ],
 )
 def test_each_rule(plan: gpd.GeoDataFrame, policy: Policy, expected: set) -> None:
     found = check_plan(plan, policy)
@@ -495,8 +562,9 @@ def test_each_rule(plan: gpd.GeoDataFrame, policy: Policy, expected: set) -> Non
 
 
 def test_unknown_roles_are_reported() -> None:
-    found = check_plan(_toy().assign(role=["boss", "member", "member", "lead", "member", "member"]),
-                       TOY_POLICY)
+    found = check_plan(
+        _toy().assign(role=["boss", "member", "member", "lead", "member", "member"]), TOY_POLICY
+    )
     rows = {(r.rule, r.group_id, r.school_ids) for r in found.itertuples()}
     assert ("role", None, ("A",)) in rows
     assert ("one_lead", "G1", ("A", "B", "C")) in rows  # G1 has no lead now
@@ -535,7 +603,9 @@ def test_one_school_moved_is_exactly_that_move(toy_plan: Plan) -> None:
 
 
 def test_relabelled_groups_are_not_moves(toy_plan: Plan) -> None:
-    relabelled = toy_plan.schools.assign(group_id=toy_plan.schools["group_id"].map({"G01": "北", "G02": "南"}))
+    relabelled = toy_plan.schools.assign(
+        group_id=toy_plan.schools["group_id"].map({"G01": "北", "G02": "南"})
+    )
     cmp = compare_plans(toy_plan, relabelled)
     assert cmp.n_moved == 0
     assert cmp.group_map.to_dict() == {"G01": "北", "G02": "南"}
@@ -554,7 +624,13 @@ def test_splits_merges_and_school_changes() -> None:
     assert fewer.removed == ["F"] and fewer.added == [] and fewer.n_moved == 0
     left = compare_plans(a, _toy("11122-", "LMMLMU"))
     assert left.moves.to_dict("index") == {
-        "F": {"name": "East F", "group_a": "G2", "group_b": None, "role_a": "member", "role_b": "unassigned"}
+        "F": {
+            "name": "East F",
+            "group_a": "G2",
+            "group_b": None,
+            "role_a": "member",
+            "role_b": "unassigned",
+        }
     }
 
 

@@ -21,7 +21,14 @@ from geogroup.read import ReadReport, ReadResult, read_schools
 DATA = Path(__file__).parent / "data" / "io"
 BEIJING_COLUMNS = {"quality": "house_price", "lead_candidate": "key_school"}
 CONTRACT_COLUMNS = [
-    "name", "quality", "area", "level", "students", "teachers", "lead_candidate", "fixed_group",
+    "name",
+    "quality",
+    "area",
+    "level",
+    "students",
+    "teachers",
+    "lead_candidate",
+    "fixed_group",
 ]
 HEADER = "school_id,name,lon,lat,score\n"
 GOOD_ROWS = "A,First,116.40,39.90,80\nB,Second,116.41,39.91,70\n"
@@ -61,14 +68,16 @@ def assert_contract(schools: gpd.GeoDataFrame) -> None:
 
 @pytest.fixture(scope="module")
 def za(shared_datasets: Path) -> ReadResult:
-    return read_schools(shared_datasets / "za_schools_2017.csv", quality="quintile",
-                        id_column="emis")
+    return read_schools(
+        shared_datasets / "za_schools_2017.csv", quality="quintile", id_column="emis"
+    )
 
 
 @pytest.fixture(scope="module")
 def beijing(shared_datasets: Path) -> ReadResult:
-    return read_schools(shared_datasets / "beijing_primary_829.csv", coords="gcj02",
-                        columns=BEIJING_COLUMNS)
+    return read_schools(
+        shared_datasets / "beijing_primary_829.csv", coords="gcj02", columns=BEIJING_COLUMNS
+    )
 
 
 @pytest.mark.slow
@@ -98,8 +107,11 @@ def test_za_reasons(za):
     assert counts["missing quality"] == 1482 + 154  # NOT APPLICABLE and '.'
     assert counts["missing longitude"] == counts["missing latitude"] == 610
     assert set(counts.index) <= {
-        "missing quality", "missing longitude", "missing latitude",
-        "longitude outside [-180, 180]", "latitude outside [-90, 90]",
+        "missing quality",
+        "missing longitude",
+        "missing latitude",
+        "longitude outside [-180, 180]",
+        "latitude outside [-90, 90]",
     }
     assert counts.sum() >= report.n_rejected  # a row may have several reasons
 
@@ -107,8 +119,9 @@ def test_za_reasons(za):
 @pytest.mark.slow
 def test_za_area_read_where_given_and_derived_for_the_rest(za, shared_datasets):
     schools, report = za
-    raw = pd.read_csv(shared_datasets / "za_schools_2017.csv", dtype=str, keep_default_na=False,
-                      index_col="emis")
+    raw = pd.read_csv(
+        shared_datasets / "za_schools_2017.csv", dtype=str, keep_default_na=False, index_col="emis"
+    )
     given = raw.loc[schools.index, "urban_rural"]
     read = given != "."
     assert (schools.loc[read.to_numpy(), "area"] == given[read].str.lower()).all()
@@ -141,8 +154,9 @@ def test_beijing_gcj02_shift(beijing, shared_datasets):
     assert len(schools) == 829
     assert report.n_rejected == 0
     assert_contract(schools)
-    metres = Geod(ellps="WGS84").inv(raw["lon"], raw["lat"], schools.geometry.x,
-                                     schools.geometry.y)[2]
+    metres = Geod(ellps="WGS84").inv(
+        raw["lon"], raw["lat"], schools.geometry.x, schools.geometry.y
+    )[2]
     assert metres.min() > 100
     assert metres.max() < 1000
     assert int(schools["lead_candidate"].sum()) == 100
@@ -153,8 +167,15 @@ def test_beijing_gcj02_shift(beijing, shared_datasets):
 @pytest.mark.slow
 def test_beijing_gbk_with_chinese_headers_reads_identically(beijing, shared_datasets, tmp_path):
     raw = pd.read_csv(shared_datasets / "beijing_primary_829.csv", dtype=str)
-    chinese = raw.rename(columns={"name": "学校名称", "lon": "经度", "lat": "纬度",
-                                  "house_price": "得分", "key_school": "重点校"})
+    chinese = raw.rename(
+        columns={
+            "name": "学校名称",
+            "lon": "经度",
+            "lat": "纬度",
+            "house_price": "得分",
+            "key_school": "重点校",
+        }
+    )
     path = tmp_path / "beijing_gbk.csv"
     chinese.to_csv(path, index=False, encoding="gbk")
     schools, report = read_schools(path, coords="gcj02")
@@ -174,14 +195,16 @@ def test_rereading_the_output_gives_it_back(beijing):
 
 
 def sample_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "school_id": ["A", "B", "C"],
-        "name": ["一小", "二小", "Third"],
-        "lon": [116.40, 116.41, 116.42],
-        "lat": [39.90, 39.91, 39.92],
-        "score": [80.0, 70.5, 60.0],
-        "district": ["东城", "西城", "东城"],
-    })
+    return pd.DataFrame(
+        {
+            "school_id": ["A", "B", "C"],
+            "name": ["一小", "二小", "Third"],
+            "lon": [116.40, 116.41, 116.42],
+            "lat": [39.90, 39.91, 39.92],
+            "score": [80.0, 70.5, 60.0],
+            "district": ["东城", "西城", "东城"],
+        }
+    )
 
 
 @pytest.fixture
@@ -192,9 +215,15 @@ def expected() -> gpd.GeoDataFrame:
 
 @pytest.mark.parametrize(
     ("encoding", "sep", "suffix"),
-    [("utf-8", ",", ".csv"), ("utf-8-sig", ",", ".csv"), ("gbk", ",", ".csv"),
-     ("gb18030", ";", ".csv"), ("utf-8", "\t", ".tsv"), ("utf-8", ";", ".txt"),
-     ("utf-16", "\t", ".txt")],
+    [
+        ("utf-8", ",", ".csv"),
+        ("utf-8-sig", ",", ".csv"),
+        ("gbk", ",", ".csv"),
+        ("gb18030", ";", ".csv"),
+        ("utf-8", "\t", ".tsv"),
+        ("utf-8", ";", ".txt"),
+        ("utf-16", "\t", ".txt"),
+    ],
 )
 def test_text_encodings_and_delimiters(tmp_path, expected, encoding, sep, suffix):
     path = tmp_path / f"schools{suffix}"
@@ -217,8 +246,14 @@ def test_gbk_fixture_with_chinese_values():
     assert_contract(schools)
     assert schools.loc["1001", "name"] == "城关第一小学"
     assert schools["area"].tolist() == ["urban", "urban", "rural", "urban", "rural", "urban"]
-    assert schools["level"].tolist() == ["primary", "primary", "primary", "middle", "nine-year",
-                                         "secondary"]
+    assert schools["level"].tolist() == [
+        "primary",
+        "primary",
+        "primary",
+        "middle",
+        "nine-year",
+        "secondary",
+    ]
     assert schools["lead_candidate"].tolist() == [True, False, False, True, False, True]
     assert schools["fixed_group"].iloc[0] == "一集团"
     assert schools["fixed_group"].isna().tolist() == [False, True, False, True, True, True]
@@ -287,8 +322,11 @@ def test_geodataframe_with_polygons_and_missing_geometry():
     assert schools.geometry.iloc[0].within(box(116.39, 39.89, 116.41, 39.91))
     assert any("not points" in w for w in report.warnings)
     problem = report.rejected.iloc[0]
-    assert (problem["row"], problem["column"], problem["reason"]) == (3, "geometry",
-                                                                      "missing geometry")
+    assert (problem["row"], problem["column"], problem["reason"]) == (
+        3,
+        "geometry",
+        "missing geometry",
+    )
 
 
 def test_geodataframe_without_crs_is_taken_as_wgs84(expected):
@@ -341,8 +379,10 @@ def test_quality_lower_is_better_is_flipped_keeping_the_range(tmp_path):
 
 
 def test_counts_unreadable_are_missing_with_a_warning(tmp_path):
-    text = "name,lon,lat,score,students,teachers\nA,116.40,39.90,1,1200,80\n" \
-           "B,116.41,39.91,2,lots,.\nC,116.42,39.92,3,12.5,9\n"
+    text = (
+        "name,lon,lat,score,students,teachers\nA,116.40,39.90,1,1200,80\n"
+        "B,116.41,39.91,2,lots,.\nC,116.42,39.92,3,12.5,9\n"
+    )
     schools, report = read_schools(write(tmp_path, text))
     assert schools["students"].tolist()[0] == 1200
     assert schools["students"].isna().tolist() == [False, True, True]
@@ -364,8 +404,10 @@ def test_lead_candidate_default_and_unreadable(tmp_path):
 
 
 def test_unknown_area_values_are_derived_with_a_warning(tmp_path):
-    text = "name,lon,lat,score,area\nA,116.40,39.90,1,Urban\nB,116.41,39.91,2,suburb\n" \
-           "C,116.42,39.92,3,.\n"
+    text = (
+        "name,lon,lat,score,area\nA,116.40,39.90,1,Urban\nB,116.41,39.91,2,suburb\n"
+        "C,116.42,39.92,3,.\n"
+    )
     schools, report = read_schools(write(tmp_path, text))
     assert schools["area"].iloc[0] == "urban"
     assert schools["area"].iloc[1:].isin(["urban", "rural"]).all()
@@ -378,13 +420,14 @@ def test_coordinates_as_text_with_units(tmp_path):
     schools, report = read_schools(write(tmp_path, text))
     assert schools.geometry.x.round(6).tolist() == [116.39, 116.39]
     assert schools.geometry.y.round(6).tolist() == [39.9, 39.9]
-    assert set(report.rejected["reason"]) == {"longitude not understood",
-                                              "latitude not understood"}
+    assert set(report.rejected["reason"]) == {"longitude not understood", "latitude not understood"}
 
 
 def test_extra_columns_kept_and_a_clashing_one_renamed(tmp_path):
-    text = "name,lon,lat,house_price,quality,education_district,code_text\n" \
-           "A,116.40,39.90,100,good,East,001\nB,116.41,39.91,90,poor,West,\n"
+    text = (
+        "name,lon,lat,house_price,quality,education_district,code_text\n"
+        "A,116.40,39.90,100,good,East,001\nB,116.41,39.91,90,poor,West,\n"
+    )
     schools, report = read_schools(write(tmp_path, text), quality="house_price")
     assert schools["quality"].tolist() == [100.0, 90.0]
     assert schools["quality_input"].tolist() == ["good", "poor"]
@@ -422,8 +465,13 @@ BAD_ROWS = [
     ("A,a,116.4,39.9,inf", "wgs84", 2, "score", "quality is not finite"),
     (",a,116.4,39.9,1", "wgs84", 2, "school_id", "missing school id"),
     ("A,-,116.4,39.9,1", "wgs84", 2, "name", "missing name"),
-    ("B,b,116.4,39.9,1\nB,c,116.5,39.9,2", "wgs84", 3, "school_id",
-     "duplicate school id; first at row 3"),
+    (
+        "B,b,116.4,39.9,1\nB,c,116.5,39.9,2",
+        "wgs84",
+        3,
+        "school_id",
+        "duplicate school id; first at row 3",
+    ),
 ]
 
 
@@ -449,7 +497,8 @@ def test_strict_raises_naming_row_and_column(tmp_path, rows, coords, row, column
 
 
 @pytest.mark.parametrize(
-    "placeholder", ["-", "NA", "N/A", "null", "none", "#N/A", "无", "空", "NOT APPLICABLE", " "],
+    "placeholder",
+    ["-", "NA", "N/A", "null", "none", "#N/A", "无", "空", "NOT APPLICABLE", " "],
 )
 def test_placeholders_count_as_missing(tmp_path, placeholder):
     path = write(tmp_path, HEADER + GOOD_ROWS + f"C,c,116.4,39.9,{placeholder}\n")
@@ -553,13 +602,28 @@ def test_report_text_frame_and_counts(tmp_path):
     _, report = read_schools(path)
     assert isinstance(report, ReadReport)
     text = report.to_text()
-    for part in (str(path), "rows read: 4", "kept:      2", "rejected:  2",
-                 "missing longitude: 1", "row 4, column 'lon': missing longitude (value '.')",
-                 "Derived:", "Headers used:", "quality <- 'score'"):
+    for part in (
+        str(path),
+        "rows read: 4",
+        "kept:      2",
+        "rejected:  2",
+        "missing longitude: 1",
+        "row 4, column 'lon': missing longitude (value '.')",
+        "Derived:",
+        "Headers used:",
+        "quality <- 'score'",
+    ):
         assert part in text
     frame = report.to_frame()
-    assert list(frame.columns) == ["source", "row", "school_id", "name", "column", "value",
-                                   "reason"]
+    assert list(frame.columns) == [
+        "source",
+        "row",
+        "school_id",
+        "name",
+        "column",
+        "value",
+        "reason",
+    ]
     assert frame["source"].unique().tolist() == [str(path)]
     assert report.counts_by_reason().name == "rows"
 
@@ -577,16 +641,40 @@ def test_clean_report(tmp_path):
     _, report = read_schools(write(tmp_path, HEADER + GOOD_ROWS))
     assert report.n_rejected == 0
     assert report.rejected.empty
-    assert list(report.rejected.columns) == ["row", "school_id", "name", "column", "value",
-                                             "reason"]
+    assert list(report.rejected.columns) == [
+        "row",
+        "school_id",
+        "name",
+        "column",
+        "value",
+        "reason",
+    ]
     assert report.counts_by_reason().empty
     assert "Rejected" not in report.to_text()
 
 
 # --------------------------------------------------------------------------- invariants
 
-cells = st.sampled_from(["", ".", "NA", "x", "0", "1", "39.9", "116.4", "-95", "200", "1e9",
-                         "39.9 N", "116.4°E", "A", "B", "是"])
+cells = st.sampled_from(
+    [
+        "",
+        ".",
+        "NA",
+        "x",
+        "0",
+        "1",
+        "39.9",
+        "116.4",
+        "-95",
+        "200",
+        "1e9",
+        "39.9 N",
+        "116.4°E",
+        "A",
+        "B",
+        "是",
+    ]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -650,8 +738,9 @@ def test_chinese_web_map_coordinates_are_brought_back_to_wgs84(coords):
     truth = sample_frame()
     lon, lat = forward(truth["lon"].to_numpy(), truth["lat"].to_numpy())
     schools, report = read_schools(truth.assign(lon=lon, lat=lat), coords=coords)
-    metres = Geod(ellps="WGS84").inv(truth["lon"], truth["lat"], schools.geometry.x,
-                                     schools.geometry.y)[2]
+    metres = Geod(ellps="WGS84").inv(
+        truth["lon"], truth["lat"], schools.geometry.x, schools.geometry.y
+    )[2]
     assert metres.max() < 0.01
     assert coords.upper().replace("0", "-0") in report.derived["geometry"]
 
@@ -755,11 +844,19 @@ def test_bad_study_area(tmp_path, study_area, message):
 def test_a_compact_county_has_no_far_points_and_a_study_area_replaces_the_rule(tmp_path):
     rng = np.random.default_rng(3)
     lon, lat = 116.0 + rng.uniform(0, 0.6, 50), 39.6 + rng.uniform(0, 0.5, 50)
-    frame = pd.DataFrame({"name": [f"s{i}" for i in range(50)], "lon": lon, "lat": lat,
-                          "score": rng.uniform(50, 90, 50)})
+    frame = pd.DataFrame(
+        {
+            "name": [f"s{i}" for i in range(50)],
+            "lon": lon,
+            "lat": lat,
+            "score": rng.uniform(50, 90, 50),
+        }
+    )
     assert read_schools(frame).report.flagged.empty
-    stray = pd.concat([frame, pd.DataFrame({"name": ["typo"], "lon": [126.3], "lat": [39.9],
-                                            "score": [70.0]})], ignore_index=True)
+    stray = pd.concat(
+        [frame, pd.DataFrame({"name": ["typo"], "lon": [126.3], "lat": [39.9], "score": [70.0]})],
+        ignore_index=True,
+    )
     _, report = read_schools(stray)
     assert report.flagged["row"].tolist() == [52]
     _, report = read_schools(stray, study_area=(115.0, 39.0, 127.0, 41.0))
@@ -792,14 +889,16 @@ def test_a_100_mb_school_list_reads_whole(tmp_path):
 
     n = 1_600_000
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({
-        "school_id": np.char.add("S", np.arange(n).astype(str)),
-        "name": np.char.add("第", np.char.add(np.arange(n).astype(str), "实验小学")),
-        "lon": np.round(100 + rng.uniform(0, 20, n), 6),
-        "lat": np.round(25 + rng.uniform(0, 15, n), 6),
-        "score": np.round(rng.uniform(40, 99, n), 1),
-        "district": "某某县",
-    })
+    frame = pd.DataFrame(
+        {
+            "school_id": np.char.add("S", np.arange(n).astype(str)),
+            "name": np.char.add("第", np.char.add(np.arange(n).astype(str), "实验小学")),
+            "lon": np.round(100 + rng.uniform(0, 20, n), 6),
+            "lat": np.round(25 + rng.uniform(0, 15, n), 6),
+            "score": np.round(rng.uniform(40, 99, n), 1),
+            "district": "某某县",
+        }
+    )
     path = tmp_path / "big.csv"
     frame.to_csv(path, index=False)
     assert path.stat().st_size > 100e6

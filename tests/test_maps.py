@@ -23,10 +23,10 @@ from shapely.geometry import box
 
 import geogroup as gg
 from geogroup import schema as S
-from geogroup.read._coords import wgs84_to_gcj02
-from geogroup.errors import InputError
 from geogroup.cli import main
+from geogroup.errors import InputError
 from geogroup.present import PALETTE, compare_map, group_colors, plan_map, save_map
+from geogroup.read._coords import wgs84_to_gcj02
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 NASTY = "<script>alert(1)</script>"
@@ -135,11 +135,23 @@ def test_legend_controls_and_layer_names(demo_plan: gg.Plan, demo_html: str) -> 
     assert 'id="geogroup-legend"' in demo_html
     assert f"307 所学校，{n_groups} 个集团，0 所未入集团" in demo_html
     assert "3 行输入数据无法使用" in demo_html  # the demo's three broken rows
-    for control in ("L.control.fullscreen", "L.Control.MiniMap", "L.Control.Search",
-                    "L.control.scale", "L.control.layers", ".fitBounds("):
+    for control in (
+        "L.control.fullscreen",
+        "L.Control.MiniMap",
+        "L.Control.Search",
+        "L.control.scale",
+        "L.control.layers",
+        ".fitBounds(",
+    ):
         assert control in demo_html, control
     assert list(control_layers(demo_html)) == [
-        "OpenStreetMap", "浅色底图（CARTO）", "集团范围", "龙头校—成员校连线", "集团学校", "研究范围"]
+        "OpenStreetMap",
+        "浅色底图（CARTO）",
+        "集团范围",
+        "龙头校—成员校连线",
+        "集团学校",
+        "研究范围",
+    ]
 
 
 def test_english_labels(toy_plan: gg.Plan) -> None:
@@ -174,8 +186,17 @@ def test_input_strings_are_escaped_everywhere() -> None:
     plan.schools.loc[plan.schools[S.GROUP_ID] == "G2", S.GROUP_ID] = "<b>G2</b>"
     plan.policy = gg.Policy(name="<u>policy</u>")
     html = render(plan_map(plan, highlight={"E": "<em>look</em>"}, name="<s>plan</s>"))
-    for raw in (NASTY, NASTY_ATTR, "<img", "<b>G2</b>", "C'<i>", "<u>policy", "<em>", "<s>plan",
-                "<b>sic"):
+    for raw in (
+        NASTY,
+        NASTY_ATTR,
+        "<img",
+        "<b>G2</b>",
+        "C'<i>",
+        "<u>policy",
+        "<em>",
+        "<s>plan",
+        "<b>sic",
+    ):
         assert raw not in html, raw
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # legend: lead of G1
     found = layers(html)
@@ -183,9 +204,13 @@ def test_input_strings_are_escaped_everywhere() -> None:
     assert names["A"] == "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert names["B"] == "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"
     assert "C&#x27;&lt;i&gt;" in names
-    assert found["unassigned"][0]["properties"]["why"] == "no lead within 15 km &lt;b&gt;sic&lt;/b&gt;"
-    assert next(f for f in found["schools"] if f["properties"]["id"] == "E")["properties"][
-        "note"] == "&lt;em&gt;look&lt;/em&gt;"
+    assert (
+        found["unassigned"][0]["properties"]["why"] == "no lead within 15 km &lt;b&gt;sic&lt;/b&gt;"
+    )
+    assert (
+        next(f for f in found["schools"] if f["properties"]["id"] == "E")["properties"]["note"]
+        == "&lt;em&gt;look&lt;/em&gt;"
+    )
     assert "<title>geogroup · &lt;u&gt;policy&lt;/u&gt; · hand</title>" in html
 
 
@@ -208,7 +233,9 @@ def test_zone_plans_draw_their_districts() -> None:
     plan = hand_plan()
     plan.zones = gpd.GeoDataFrame(
         geometry=[box(122.4, 40.8, 122.6, 40.9), box(122.6, 40.8, 122.8, 40.9)],
-        index=pd.Index(["G1", "G2"], name=S.GROUP_ID), crs=S.WGS84)
+        index=pd.Index(["G1", "G2"], name=S.GROUP_ID),
+        crs=S.WGS84,
+    )
     html = render(plan_map(plan))
     areas = layers(html)["areas"]
     names = control_layers(html)
@@ -227,8 +254,11 @@ def test_highlight_rings_the_given_schools(toy_plan: gg.Plan) -> None:
 @pytest.mark.parametrize("kind", ["path", "frame", "geometry"])
 def test_boundary_inputs(toy_plan: gg.Plan, kind: str) -> None:
     outline = box(122.4, 40.8, 122.8, 40.9)
-    boundary = {"path": None, "frame": gpd.GeoDataFrame(geometry=[outline], crs=S.WGS84),
-                "geometry": outline}[kind]
+    boundary = {
+        "path": None,
+        "frame": gpd.GeoDataFrame(geometry=[outline], crs=S.WGS84),
+        "geometry": outline,
+    }[kind]
     if kind == "path":
         boundary = DATA / "demo_county_boundary.geojson"
     found = layers(render(plan_map(toy_plan, boundary=boundary)))
@@ -282,10 +312,12 @@ def test_amap_shifts_every_vertex_into_gcj02(demo_plan: gg.Plan) -> None:
     assert np.all((offset[:, 0] > 0.004) & (offset[:, 0] < 0.008))
     assert np.all((offset[:, 1] > 0.001) & (offset[:, 1] < 0.003))
     for kind in ("areas", "links"):
-        a = shapely.get_coordinates(shapely.from_geojson(
-            [json.dumps(f["geometry"]) for f in osm[kind]]))
-        b = shapely.get_coordinates(shapely.from_geojson(
-            [json.dumps(f["geometry"]) for f in amap[kind]]))
+        a = shapely.get_coordinates(
+            shapely.from_geojson([json.dumps(f["geometry"]) for f in osm[kind]])
+        )
+        b = shapely.get_coordinates(
+            shapely.from_geojson([json.dumps(f["geometry"]) for f in amap[kind]])
+        )
         np.testing.assert_allclose(b, np.column_stack(wgs84_to_gcj02(a[:, 0], a[:, 1])), atol=2e-6)
 
 
@@ -305,7 +337,8 @@ def fake_assets(tmp_path: Path, toy_plan: gg.Plan) -> Path:
             (tmp_path / name).write_text(f"/* {name} */ var s = '</script>';", encoding="utf-8")
         else:
             (tmp_path / name).write_text(
-                f"/* {name} */ .x {{ background: url(images/layers.png) }}", encoding="utf-8")
+                f"/* {name} */ .x {{ background: url(images/layers.png) }}", encoding="utf-8"
+            )
     (tmp_path / "layers.png").write_bytes(b"\x89PNG fake")
     return tmp_path
 
@@ -323,7 +356,7 @@ def test_assets_folder_inlines_everything(toy_plan: gg.Plan, fake_assets: Path) 
     assert not re.search(r"<(?:script|link)\b[^>]*(?:src|href)=", html)
     for path in fake_assets.glob("*.js"):
         assert f"/* {path.name} */ var s = '<\\/script>';" in html
-    assert "/* leaflet.css */ .x { background: url(\"data:image/png;base64," in html
+    assert '/* leaflet.css */ .x { background: url("data:image/png;base64,' in html
     # tile templates are the only addresses left
     assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in html
 
@@ -343,10 +376,12 @@ def test_mirror_url_replaces_every_cdn(toy_plan: gg.Plan) -> None:
 
 @pytest.mark.parametrize(
     ("option", "value", "message"),
-    [("lang", "fr", "lang: expected one of zh, en"),
-     ("basemap", "google", "basemap: expected one of"),
-     ("assets", "no/such/folder", "not a folder"),
-     ("detail_limit", -1, "detail_limit")],
+    [
+        ("lang", "fr", "lang: expected one of zh, en"),
+        ("basemap", "google", "basemap: expected one of"),
+        ("assets", "no/such/folder", "not a folder"),
+        ("detail_limit", -1, "detail_limit"),
+    ],
 )
 def test_bad_options(toy_plan: gg.Plan, option: str, value: object, message: str) -> None:
     with pytest.raises(InputError, match=message):
@@ -408,16 +443,46 @@ def test_save_map_writes_atomically(tmp_path: Path, toy_plan: gg.Plan) -> None:
 def test_cli_map_and_propose_write_maps(tmp_path: Path, toy_plan: gg.Plan) -> None:
     toy_plan.write(tmp_path / "plan")
     runner = CliRunner()
-    result = runner.invoke(main, ["map", str(tmp_path / "plan" / "plan.gpkg"),
-                                  "--out", str(tmp_path / "map.html"), "--lang", "en",
-                                  "--boundary", str(DATA / "demo_county_boundary.geojson")])
+    result = runner.invoke(
+        main,
+        [
+            "map",
+            str(tmp_path / "plan" / "plan.gpkg"),
+            "--out",
+            str(tmp_path / "map.html"),
+            "--lang",
+            "en",
+            "--boundary",
+            str(DATA / "demo_county_boundary.geojson"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert len(layers((tmp_path / "map.html").read_text(encoding="utf-8"))["schools"]) == 6
-    result = runner.invoke(main, ["map", str(tmp_path / "plan" / "plan.gpkg"),
-                                  "--out", str(tmp_path / "m2.html"), "--assets", "no/such/dir"])
+    result = runner.invoke(
+        main,
+        [
+            "map",
+            str(tmp_path / "plan" / "plan.gpkg"),
+            "--out",
+            str(tmp_path / "m2.html"),
+            "--assets",
+            "no/such/dir",
+        ],
+    )
     assert result.exit_code == 1 and "Error: assets:" in result.output
-    result = runner.invoke(main, ["propose", str(DATA / "demo_county.csv"), "--policy",
-                                  "shandong", "--method", "fast", "--out", str(tmp_path / "demo")])
+    result = runner.invoke(
+        main,
+        [
+            "propose",
+            str(DATA / "demo_county.csv"),
+            "--policy",
+            "shandong",
+            "--method",
+            "fast",
+            "--out",
+            str(tmp_path / "demo"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "demo" / "map.html").is_file() and "map.html" in result.output
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+import time
+from pathlib import Path
 
 import highspy
 import numpy as np
 import pytest
 
+from geogroup import rules
 from geogroup import schema as S
-from geogroup.errors import GeogroupError, InfeasibleError
 from geogroup.datasets import toy_schools
-from geogroup.group import METHODS, propose
+from geogroup.errors import GeogroupError, InfeasibleError
+from geogroup.group import METHODS, FastGrouper, propose
 from geogroup.group._problem import judge, prepare_problem
-from tests import oracle
 from geogroup.locate import geodesic_km
 from geogroup.policy import Policy
+from tests import oracle
 from tests.helpers import random_schools
 
 TOY_POLICY = Policy(members=(2, 2), leads="top:0.34")
@@ -207,8 +211,9 @@ def test_a_matching_that_once_cycled_forever_now_finishes():
         "p = propose(random_schools(80, seed=0), Policy(members=(2, 3), leads='top:0.35'), "
         "method='exact', time_limit=10); print(p.status)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() in {"optimal", "time_limit"}
 
@@ -233,9 +238,7 @@ def test_relaxation_with_rows_added_lazily_solves_the_full_relaxation(policy):
         full.h.getInfo().objective_function_value, rel=1e-9
     )
     x = lazy.x
-    own = lazy.model._own_col()[
-        [lazy.model.pool_index[int(j)] for j in lazy.model.pair_j]
-    ]
+    own = lazy.model._own_col()[[lazy.model.pool_index[int(j)] for j in lazy.model.pair_j]]
     assert np.all(x <= x[own] + 1e-6)  # every x[i, j] <= y_j holds, added or not
 
 
@@ -255,7 +258,8 @@ def test_assignment_after_a_dive_may_leave_out_a_lead_the_dive_fixed():
 
 
 def test_a_restricted_model_that_cannot_cover_every_school_is_refused_before_highs():
-    from geogroup.group._model import Model as _Model, Relaxation
+    from geogroup.group._model import Model as _Model
+    from geogroup.group._model import Relaxation
 
     policy = Policy(members=(1, 1000), n_groups=3, leads="top:0.4")
     problem = prepare_problem(random_schools(120, seed=8), policy)
@@ -274,3 +278,43 @@ def test_a_restricted_model_that_cannot_cover_every_school_is_refused_before_hig
         Relaxation(problem, 4, time_limit=60.0)
     plan = propose(random_schools(120, seed=8), policy, method="fast")
     assert plan.schools[S.GROUP_ID].nunique() == 3
+
+
+def test_exact_stopped_by_its_time_limit_says_so():
+    schools = random_schools(250, seed=1)
+    plan = propose(schools, Policy(members=(2, 3), leads="top:0.3"), method="exact", time_limit=2)
+    assert plan.status == "time_limit"
+    assert plan.bound is not None and plan.bound < plan.objective
+    assert plan.gap is not None and plan.gap > 0
+
+
+@pytest.mark.parametrize("preset", ["ninghe", "shandong"])
+def test_fast_is_within_half_a_percent_of_the_proven_optimum_on_the_demo_county(preset):
+    from geogroup.read import read_schools
+
+    schools, _ = read_schools(Path(__file__).resolve().parents[1] / "data" / "demo_county.csv")
+    exact = propose(schools, preset, method="exact", time_limit=60)
+    assert exact.status == "optimal"
+    fast = propose(schools, preset, method="fast")
+    assert exact.objective - 1e-9 <= fast.objective <= exact.objective * 1.005
+
+
+@pytest.mark.parametrize("seed", [0, 4, 7, 10])  # units where fast has two or three starts
+def test_fast_keeps_the_best_of_its_starts(seed):
+    """fast improves several starts (rounded relaxations, a dive) and must keep the best."""
+    from geogroup.group._problem import evaluate as objective_of
+
+    policy = Policy(members=(1, 6), leads="top:0.35", weak_share=0.3, min_weak_per_group=1)
+    problem = prepare_problem(random_schools(160, seed=seed, spread_deg=0.3), policy)
+    grouper = FastGrouper(policy=policy, recentre_rounds=0, polish_trials=0)
+    worker = copy.copy(grouper)
+    worker._trials_left, worker._relaxed = grouper.lead_trials, None
+    starts = worker._relaxed_starts(problem)
+    assert len(starts) >= 2
+    rng = np.random.default_rng(rules.unit_seed(grouper.random_state, ""))
+    improved = [
+        objective_of(problem, worker._improve(problem, s, rng, time.perf_counter()))["objective"]
+        for s in starts
+    ]
+    found = grouper._solve(problem, np.random.default_rng(rules.unit_seed(0, "")))
+    assert found.objective <= min(improved) + 1e-9

@@ -11,8 +11,8 @@ from shapely.geometry import Point
 from geogroup.errors import InfeasibleError, PolicyError
 from geogroup.group import METHODS, propose
 from geogroup.group._pairs import PairGrouper
-from tests import oracle
 from geogroup.policy import Policy
+from tests import oracle
 from tests.helpers import random_schools
 
 LON0, LAT0 = 122.5, 40.85

@@ -98,8 +98,17 @@ def test_defaults_are_todays_names_and_nothing_is_written(tmp_path):
     paths = output_paths(out, {})
     assert {k: p.relative_to(out).as_posix() for k, p in paths.items()} == {
         name: name
-        for name in ("plan.csv", "plan.json", "plan.gpkg", "report.html", "report.xlsx",
-                     "map.html", "groups.csv", "summary.json", "metrics.json")
+        for name in (
+            "plan.csv",
+            "plan.json",
+            "plan.gpkg",
+            "report.html",
+            "report.xlsx",
+            "map.html",
+            "groups.csv",
+            "summary.json",
+            "metrics.json",
+        )
     }
     assert not out.exists()
 
@@ -121,6 +130,10 @@ def test_staged_files_move_to_their_names_and_the_stage_is_removed(tmp_path):
         for name in ("groups.csv", "plan.csv", "extra.txt"):
             (stage / name).write_text(name, encoding="utf-8")
         moved = move_outputs(stage, paths)
-    assert [p.relative_to(out).as_posix() for p in moved] == ["sub/run1.csv", "groups.csv", "extra.txt"]
+    assert [p.relative_to(out).as_posix() for p in moved] == [
+        "sub/run1.csv",
+        "groups.csv",
+        "extra.txt",
+    ]
     assert (out / "sub" / "run1.csv").read_text(encoding="utf-8") == "plan.csv"
     assert sorted(p.name for p in out.iterdir()) == ["extra.txt", "groups.csv", "sub"]

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from geogroup import schema as S
-from geogroup.errors import InputError
 from geogroup.datasets import toy_schools
+from geogroup.errors import InputError
 from geogroup.group import propose
 from geogroup.plan import read_plan
 from geogroup.policy import Policy

@@ -160,9 +160,13 @@ def test_output_names_are_not_rules():
 
 def test_output_names_from_a_base_file_are_inherited(tmp_path):
     base = tmp_path / "base.toml"
-    base.write_text('[policy]\nname = "b"\n[output]\nmap = "b.html"\nplan = "b"\n', encoding="utf-8")
+    base.write_text(
+        '[policy]\nname = "b"\n[output]\nmap = "b.html"\nplan = "b"\n', encoding="utf-8"
+    )
     child = tmp_path / "child.toml"
-    child.write_text(f'[policy]\nbase = "{base.as_posix()}"\n[output]\nplan = "c"\n', encoding="utf-8")
+    child.write_text(
+        f'[policy]\nbase = "{base.as_posix()}"\n[output]\nplan = "c"\n', encoding="utf-8"
+    )
     assert read_policy(child).output == {"map": "b.html", "plan": "c"}
 
 
@@ -170,7 +174,10 @@ def test_output_names_from_a_base_file_are_inherited(tmp_path):
     ("table", "fragment"),
     [
         ('[output]\nplan = "../plan"', "[output] key 'plan' = '../plan': a '..' component"),
-        ('[output]\nmap = "/tmp/map.html"', "[output] key 'map' = '/tmp/map.html': an absolute path"),
+        (
+            '[output]\nmap = "/tmp/map.html"',
+            "[output] key 'map' = '/tmp/map.html': an absolute path",
+        ),
         ("[output]\nreport = 'C:\\report'", "[output] key 'report' = 'C:\\\\report': an absolute"),
         ('[output]\nplan = ""', "[output] key 'plan' = '': the name is empty"),
         ('[output]\nplot = "p"', "unknown key(s) 'plot'; known keys: map, plan, report"),

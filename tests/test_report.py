@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from geogroup.errors import InputError
 from geogroup.datasets import toy_schools
+from geogroup.errors import InputError
 from geogroup.evaluate import compare_plans
 from geogroup.group import propose
 from geogroup.plan import Plan, read_plan
@@ -26,7 +26,7 @@ SCRIPT = "<script>alert(1)</script>"
 def plan() -> Plan:
     schools = toy_schools()
     schools.loc["B", "name"] = SCRIPT
-    schools.loc["C", "name"] = "=HYPERLINK(\"http://x\")"  # would run as a formula in Excel
+    schools.loc["C", "name"] = '=HYPERLINK("http://x")'  # would run as a formula in Excel
     schools.loc["E", "name"] = "东庄小学"
     return propose(schools, POLICY, method="exact")
 
@@ -42,10 +42,16 @@ def _rows(sheet) -> list[tuple]:
 
 def test_three_files_are_written(written: dict[str, Path]) -> None:
     assert {k: p.name for k, p in written.items()} == {
-        "html": "report.html", "xlsx": "report.xlsx", "metrics": "metrics.json"
+        "html": "report.html",
+        "xlsx": "report.xlsx",
+        "metrics": "metrics.json",
     }
     folder = written["html"].parent
-    assert sorted(p.name for p in folder.iterdir()) == ["metrics.json", "report.html", "report.xlsx"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "metrics.json",
+        "report.html",
+        "report.xlsx",
+    ]
 
 
 def _assert_summary_is_metrics_json(paths: dict[str, Path], lang: str) -> dict:
@@ -76,13 +82,15 @@ def test_excel_has_a_sheet_per_table(written: dict[str, Path], plan: Plan) -> No
     assert len(schools) == 1 + len(plan.schools)
     assert ("B", SCRIPT) in {r[:2] for r in schools}
     assert ("E", "东庄小学") in {r[:2] for r in schools}
-    assert _rows(book[zh["violations"]]) == [(zh["rule"], zh["group_id"], zh["school_ids"], zh["detail"])]
+    assert _rows(book[zh["violations"]]) == [
+        (zh["rule"], zh["group_id"], zh["school_ids"], zh["detail"])
+    ]
 
 
 def test_excel_keeps_formula_like_names_as_text(written: dict[str, Path]) -> None:
     sheet = openpyxl.load_workbook(written["xlsx"])[LABELS["zh"]["schools"]]
     cells = [row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == "C"]
-    assert cells[0].value == "=HYPERLINK(\"http://x\")" and cells[0].data_type == "s"
+    assert cells[0].value == '=HYPERLINK("http://x")' and cells[0].data_type == "s"
 
 
 def test_html_escapes_every_input_string(written: dict[str, Path]) -> None:
@@ -96,7 +104,14 @@ def test_html_has_the_charts_and_tables(written: dict[str, Path]) -> None:
     page = written["html"].read_text(encoding="utf-8")
     zh = LABELS["zh"]
     assert page.count("<svg") == 3
-    for key in ("chart_quality", "chart_sizes", "chart_distance", "summary", "violations", "no_violations"):
+    for key in (
+        "chart_quality",
+        "chart_sizes",
+        "chart_distance",
+        "summary",
+        "violations",
+        "no_violations",
+    ):
         assert zh[key] in page, key
     assert "<html lang='zh-CN'>" in page and "<meta charset='utf-8'>" in page
     assert "100.00&#8239;%" in page  # coverage, as a percentage
@@ -119,7 +134,9 @@ def test_unknown_language_is_refused(plan: Plan, tmp_path: Path) -> None:
 
 def test_violations_of_a_handmade_plan_reach_both_files(tmp_path: Path) -> None:
     handmade = read_plan(DATA / "handmade_plan.csv")
-    paths = write_report(handmade, tmp_path, lang="en", policy=read_policy(DATA / "handmade_policy.toml"))
+    paths = write_report(
+        handmade, tmp_path, lang="en", policy=read_policy(DATA / "handmade_policy.toml")
+    )
     rows = _rows(openpyxl.load_workbook(paths["xlsx"])["Policy check"])
     assert len(rows) == 1 + 4
     assert ("members per group", "G2", "L2, M21, M22, M23, M24") in {r[:3] for r in rows}
@@ -150,4 +167,8 @@ def test_files_are_replaced_whole(plan: Plan, tmp_path: Path) -> None:
     write_report(plan, tmp_path)
     write_report(plan, tmp_path)
     assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "report.html", "report.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "metrics.json",
+        "report.html",
+        "report.xlsx",
+    ]

@@ -11,11 +11,8 @@ import pytest
 from geogroup import schema
 from geogroup.errors import InputError
 from geogroup.read._fields import (
-    FIELDS,
-    HEADER_ALIASES,
     PLACEHOLDERS,
     ProblemLog,
-    header_key,
     missing_mask,
     normalise_area,
     normalise_id,
@@ -24,13 +21,18 @@ from geogroup.read._fields import (
     parse_coordinate,
     parse_count,
     parse_float,
-    resolve_columns,
 )
+from geogroup.read._headers import FIELDS, HEADER_ALIASES, header_key, resolve_columns
 
 
 def resolve(headers, **kwargs):
-    options = {"columns": None, "quality": None, "id_column": None, "needs_coordinates": True,
-               "source": "test.csv"}
+    options = {
+        "columns": None,
+        "quality": None,
+        "id_column": None,
+        "needs_coordinates": True,
+        "source": "test.csv",
+    }
     return resolve_columns(headers, **{**options, **kwargs})
 
 
@@ -39,8 +41,17 @@ def resolve(headers, **kwargs):
 
 def test_alias_table_covers_every_field_once():
     assert set(FIELDS) == {
-        schema.SCHOOL_ID, schema.NAME, "lon", "lat", schema.QUALITY, schema.AREA, schema.LEVEL,
-        schema.STUDENTS, schema.TEACHERS, schema.LEAD_CANDIDATE, schema.FIXED_GROUP,
+        schema.SCHOOL_ID,
+        schema.NAME,
+        "lon",
+        "lat",
+        schema.QUALITY,
+        schema.AREA,
+        schema.LEVEL,
+        schema.STUDENTS,
+        schema.TEACHERS,
+        schema.LEAD_CANDIDATE,
+        schema.FIXED_GROUP,
     }
     keys = [header_key(a) for aliases in HEADER_ALIASES.values() for a in aliases]
     assert len(keys) == len(set(keys)), "an alias may belong to one field only"
@@ -48,8 +59,13 @@ def test_alias_table_covers_every_field_once():
 
 @pytest.mark.parametrize(
     ("header", "key"),
-    [(" School Name ", "school_name"), ("LONGITUDE", "longitude"), ("urban-rural", "urban_rural"),
-     ("ｌａｔ", "lat"), ("学校名称", "学校名称")],
+    [
+        (" School Name ", "school_name"),
+        ("LONGITUDE", "longitude"),
+        ("urban-rural", "urban_rural"),
+        ("ｌａｔ", "lat"),
+        ("学校名称", "学校名称"),
+    ],
 )
 def test_header_key(header, key):
     assert header_key(header) == key
@@ -57,14 +73,31 @@ def test_header_key(header, key):
 
 def test_english_headers_any_case_and_spacing():
     cmap, notes = resolve([" Name ", "LONGITUDE", "Latitude", "Score", "Urban_Rural", "Phase"])
-    assert cmap == {"name": " Name ", "lon": "LONGITUDE", "lat": "Latitude", "quality": "Score",
-                    "area": "Urban_Rural", "level": "Phase"}
+    assert cmap == {
+        "name": " Name ",
+        "lon": "LONGITUDE",
+        "lat": "Latitude",
+        "quality": "Score",
+        "area": "Urban_Rural",
+        "level": "Phase",
+    }
     assert notes == []
 
 
 def test_chinese_headers():
-    headers = ["学校标识码", "学校名称", "经度", "纬度", "综合得分", "城乡分类", "学段", "在校生数",
-               "专任教师数", "龙头校", "所属集团"]
+    headers = [
+        "学校标识码",
+        "学校名称",
+        "经度",
+        "纬度",
+        "综合得分",
+        "城乡分类",
+        "学段",
+        "在校生数",
+        "专任教师数",
+        "龙头校",
+        "所属集团",
+    ]
     cmap, _ = resolve(headers)
     assert list(cmap.values()) == headers
 
@@ -76,8 +109,9 @@ def test_explicit_columns_win_and_free_the_header():
 
 
 def test_quality_and_id_shorthands():
-    cmap, _ = resolve(["emis", "code", "name", "lon", "lat", "quintile"], quality="quintile",
-                      id_column="code")
+    cmap, _ = resolve(
+        ["emis", "code", "name", "lon", "lat", "quintile"], quality="quintile", id_column="code"
+    )
     assert cmap["quality"] == "quintile"
     assert cmap["school_id"] == "code"
 
@@ -212,10 +246,22 @@ def test_parse_count():
 
 @pytest.mark.parametrize(
     ("value", "area"),
-    [("URBAN", "urban"), ("Rural", "rural"), (" urban ", "urban"), ("城区", "urban"),
-     ("城镇", "urban"), ("城市", "urban"), ("市区", "urban"), ("县城", "urban"),
-     ("乡村", "rural"), ("农村", "rural"), ("乡镇", "rural"), ("村", "rural"),
-     ("111", "urban"), ("220", "rural")],
+    [
+        ("URBAN", "urban"),
+        ("Rural", "rural"),
+        (" urban ", "urban"),
+        ("城区", "urban"),
+        ("城镇", "urban"),
+        ("城市", "urban"),
+        ("市区", "urban"),
+        ("县城", "urban"),
+        ("乡村", "rural"),
+        ("农村", "rural"),
+        ("乡镇", "rural"),
+        ("村", "rural"),
+        ("111", "urban"),
+        ("220", "rural"),
+    ],
 )
 def test_area_labels(value, area):
     values, unknown = normalise_area(pd.Series([value]))
@@ -231,11 +277,22 @@ def test_area_placeholders_and_unknowns_are_missing():
 
 @pytest.mark.parametrize(
     ("value", "level"),
-    [("PRIMARY SCHOOL", "primary"), ("小学", "primary"), ("初中", "middle"),
-     ("初级中学", "middle"), ("SECONDARY SCHOOL", "secondary"), ("高中", "secondary"),
-     ("九年一贯制", "nine-year"), ("九年一贯制学校", "nine-year"), ("COMBINED SCHOOL", "combined"),
-     ("INTERMEDIATE SCHOOL", "intermediate"), ("十二年一贯制", "twelve-year"),
-     ("Primary", "primary"), ("中学", "中学"), ("Special School", "special school")],
+    [
+        ("PRIMARY SCHOOL", "primary"),
+        ("小学", "primary"),
+        ("初中", "middle"),
+        ("初级中学", "middle"),
+        ("SECONDARY SCHOOL", "secondary"),
+        ("高中", "secondary"),
+        ("九年一贯制", "nine-year"),
+        ("九年一贯制学校", "nine-year"),
+        ("COMBINED SCHOOL", "combined"),
+        ("INTERMEDIATE SCHOOL", "intermediate"),
+        ("十二年一贯制", "twelve-year"),
+        ("Primary", "primary"),
+        ("中学", "中学"),
+        ("Special School", "special school"),
+    ],
 )
 def test_levels(value, level):
     assert normalise_level(pd.Series([value])).tolist() == [level]
@@ -248,8 +305,11 @@ def test_missing_level_stays_missing():
 @pytest.mark.parametrize(
     ("values", "flags", "bad"),
     [
-        (["1", "0", "1.0", "true", "FALSE", "Yes", "no", "是", "否", "√", ""],
-         [True, False, True, True, False, True, False, True, False, True, False], [False] * 11),
+        (
+            ["1", "0", "1.0", "true", "FALSE", "Yes", "no", "是", "否", "√", ""],
+            [True, False, True, True, False, True, False, True, False, True, False],
+            [False] * 11,
+        ),
         ([1, 0, np.nan], [True, False, False], [False] * 3),
         (["maybe", "2"], [False, False], [True, True]),
     ],

@@ -207,5 +207,3 @@ def _side_by_side(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
     table["change"] = table["b"] - table["a"]
     table.index.name = "metric"
     return table
-
-

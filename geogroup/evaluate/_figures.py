@@ -281,5 +281,3 @@ def _teacher_figures(groups: pd.DataFrame, rate: float) -> dict[str, Any]:
         out[column] = int(groups[column].sum()) if known else None
         out[f"{column}_quota"] = int(groups[f"{column}_quota"].sum()) if known else None
     return out
-
-

@@ -110,9 +110,7 @@ def area(plan: PlanLike, core: pd.DataFrame) -> pd.Series:
             "read the schools with read_schools(), which derives it"
         )
     labels = rules.words_kept(schools[S.AREA])
-    return pd.Series(
-        [a.lower() if a else None for a in labels], index=core.index, dtype=object
-    )
+    return pd.Series([a.lower() if a else None for a in labels], index=core.index, dtype=object)
 
 
 def distances(plan: PlanLike, core: pd.DataFrame) -> pd.Series:

@@ -26,8 +26,6 @@ EXCHANGE_RATE = 0.15  # Liangxi's "two 15 %" (两个15%): 15 % of teachers and o
 # --- per school ----------------------------------------------------------------------------
 
 
-
-
 def distance_to_lead(plan: PlanLike) -> pd.Series:
     """Straight-line distance of every school to the lead of its group, in km.
 
@@ -67,8 +65,6 @@ def lead_of(plan: PlanLike) -> pd.Series:
     return out.astype(object).where(out.notna(), None).rename(S.LEAD_ID)
 
 
-
-
 def weak_schools(plan: PlanLike, policy: str | Policy | None = None) -> pd.Series:
     """Whether each school is weak: among the ``ceil(weak_share · n)`` lowest by quality.
 
@@ -86,8 +82,6 @@ def weak_schools(plan: PlanLike, policy: str | Policy | None = None) -> pd.Serie
     """
     core = F.core(plan)
     return F.weak(plan, core, F.policy_of(plan, policy))
-
-
 
 
 def allowed_leads(plan: PlanLike, policy: str | Policy | None = None) -> pd.Series:
@@ -527,5 +521,3 @@ def _optional_group_columns(plan: PlanLike, core: pd.DataFrame, rate: float) -> 
         if column in schools:
             out.append(_quota(plan, core, rate, column))
     return out
-
-

@@ -23,7 +23,14 @@ from geogroup.errors import InfeasibleError
 from geogroup.group._problem import Problem, nearest_pairs
 from geogroup.locate import nearest
 
-__all__ = ["assign_to_leads", "broken_groups", "improve"]
+__all__ = [
+    "State",
+    "assign_to_leads",
+    "broken_groups",
+    "improve",
+    "move_allowed",
+    "swap_allowed",
+]
 
 _DEAR = 1.0e7  # metres added to an optional slot: any required slot filled is worth more
 
@@ -81,7 +88,9 @@ def assign_to_leads(
     slot_lead, slot_kind = _slot_table(problem, leads, base)
     if len(free) == 0:
         if _broken(problem, base, leads):
-            _raise_unfilled(problem, leads, slot_lead, slot_kind, np.zeros(len(slot_lead), dtype=bool))
+            _raise_unfilled(
+                problem, leads, slot_lead, slot_kind, np.zeros(len(slot_lead), dtype=bool)
+            )
         return base
     if len(slot_lead) < len(free):
         raise InfeasibleError(
@@ -115,7 +124,9 @@ def broken_groups(
     member = (lead >= 0) & (lead != np.arange(problem.n))
 
     def count(flags: NDArray[np.bool_]) -> NDArray[np.float64]:
-        return np.bincount(lead[member], weights=flags[member].astype(float), minlength=problem.n)[leads]
+        return np.bincount(lead[member], weights=flags[member].astype(float), minlength=problem.n)[
+            leads
+        ]
 
     size = count(np.ones(problem.n, dtype=bool))
     bad = (size < policy.min_members) | (size > policy.max_members)
@@ -134,7 +145,9 @@ def _edges(problem, leads, free, slot_lead, slot_kind, k):
     row = np.repeat(np.arange(len(free)), idx.shape[1])
     lead = idx.ravel()
     extra_row, extra_lead = _required_pairs(problem, leads, free, slot_lead, slot_kind, k)
-    pairs = np.unique(np.concatenate([row, extra_row]) * len(leads) + np.concatenate([lead, extra_lead]))
+    pairs = np.unique(
+        np.concatenate([row, extra_row]) * len(leads) + np.concatenate([lead, extra_lead])
+    )
     row, lead = pairs // len(leads), pairs % len(leads)
     d = np.hypot(*(problem.xy[free[row]] - problem.xy[leads[lead]]).T)
     near = d <= problem.cap_m()
@@ -147,7 +160,9 @@ def _edges(problem, leads, free, slot_lead, slot_kind, k):
     slot = order[starts[lead][pair] + within]
     kind = slot_kind[slot]
     r = row[pair]
-    usable = (kind <= 1) | ((kind == 2) & problem.rural[free][r]) | ((kind == 3) & problem.weak[free][r])
+    usable = (
+        (kind <= 1) | ((kind == 2) & problem.rural[free][r]) | ((kind == 3) & problem.weak[free][r])
+    )
     # Whole metres: scipy's sparse LAPJV can cycle forever on some float costs (seen on 60
     # schools and 60 slots); on integers it terminates, and a metre is precise enough.
     cost = np.rint(np.where(kind == 0, d[pair] + _DEAR, d[pair] + 1.0))
@@ -215,7 +230,7 @@ def _raise_unfilled(problem, leads, slot_lead, slot_kind, filled) -> None:
     )
 
 
-class _State:
+class State:
     """Per-group counts that local search keeps up to date, as Python lists: the search
     reads and writes single items, which lists do several times faster than arrays."""
 
@@ -257,7 +272,7 @@ def improve(
 ) -> NDArray[np.int64]:
     """First-improvement local search: moves, then swaps, until no move helps."""
     start = time.perf_counter()
-    state = _State(problem, lead)
+    state = State(problem, lead)
     movable = np.flatnonzero(
         problem.active & (lead >= 0) & (lead != np.arange(problem.n)) & (problem.locked_to < 0)
     )
@@ -280,18 +295,18 @@ def improve(
     return np.asarray(state.lead, dtype=np.int64)
 
 
-def _dist(state: _State, i: int, j: int) -> float:
+def _dist(state: State, i: int, j: int) -> float:
     return math.hypot(state.x[i] - state.x[j], state.y[i] - state.y[j])
 
 
-def _move_cost(state: _State, i: int, lead: int) -> float:
+def _move_cost(state: State, i: int, lead: int) -> float:
     if state.prev is None:
         return 0.0
     prev = state.prev[i]
     return state.move_m if prev >= 0 and prev != lead else 0.0
 
 
-def _can_leave(state: _State, i: int, a: int, incoming: int = -1) -> bool:
+def _can_leave(state: State, i: int, a: int, incoming: int = -1) -> bool:
     if incoming < 0 and state.size[a] - 1 < state.min_members:
         return False
     if state.pairing and state.lead_urban[a] and state.is_rural[i]:
@@ -304,21 +319,46 @@ def _can_leave(state: _State, i: int, a: int, incoming: int = -1) -> bool:
     return True
 
 
-def _balance_delta(state: _State, a: int, b: int, za: float, zb: float) -> float:
+def _balance_delta(state: State, a: int, b: int, za: float, zb: float) -> float:
     """Change of w·(|S_a| + |S_b|) when a gains za and b gains zb (in metres-equivalent)."""
     s = state.zsum
     delta = abs(s[a] + za) - abs(s[a]) + abs(s[b] + zb) - abs(s[b])
     return state.w_m * delta
 
 
-def _try_move(state: _State, i: int, cand: list[int], cand_d: list[float]) -> bool:
+def move_allowed(state: State, i: int, b: int) -> bool:
+    """Whether school i may move to the group of lead b and every rule still hold: the
+    search's incremental guard (a property test holds it equal to the rulebook)."""
+    a = state.lead[i]
+    return b != a and _can_leave(state, i, a) and _can_arrive(state, b, _dist(state, i, b))
+
+
+def _can_arrive(state: State, b: int, d: float) -> bool:
+    """Whether the group of lead b takes one more member at ``d`` metres from b."""
+    return d <= state.cap and state.size[b] + 1 <= state.max_members
+
+
+def swap_allowed(state: State, i: int, j: int) -> bool:
+    """Whether schools i and j may trade groups and every rule still hold."""
+    a, b = state.lead[i], state.lead[j]
+    return (
+        a != b
+        and b >= 0
+        and _dist(state, i, b) <= state.cap
+        and _dist(state, j, a) <= state.cap
+        and _can_leave(state, i, a, incoming=j)
+        and _can_leave(state, j, b, incoming=i)
+    )
+
+
+def _try_move(state: State, i: int, cand: list[int], cand_d: list[float]) -> bool:
     a = state.lead[i]
     if not _can_leave(state, i, a):
         return False
     d_now = _dist(state, i, a)
     z = state.z[i]
     for b, d in zip(cand, cand_d, strict=True):
-        if b == a or d > state.cap or state.size[b] + 1 > state.max_members:
+        if b == a or not _can_arrive(state, b, d):
             continue
         gain = (
             d_now
@@ -333,7 +373,7 @@ def _try_move(state: _State, i: int, cand: list[int], cand_d: list[float]) -> bo
     return False
 
 
-def _apply_move(state: _State, i: int, a: int, b: int) -> None:
+def _apply_move(state: State, i: int, a: int, b: int) -> None:
     state.lead[i] = b
     state.size[a] -= 1
     state.size[b] += 1
@@ -346,20 +386,18 @@ def _apply_move(state: _State, i: int, a: int, b: int) -> None:
     state.weak[b] += weak
 
 
-def _try_swap(state: _State, i: int, others: list[int]) -> bool:
+def _try_swap(state: State, i: int, others: list[int]) -> bool:
     a = state.lead[i]
-    cap = state.cap
     for j in others:
         b = state.lead[j]
-        if b == a or b < 0:
+        if not swap_allowed(state, i, j):
             continue
         d_ib, d_ja = _dist(state, i, b), _dist(state, j, a)
-        if d_ib > cap or d_ja > cap:
-            continue
-        if not (_can_leave(state, i, a, incoming=j) and _can_leave(state, j, b, incoming=i)):
-            continue
         before = (
-            _dist(state, i, a) + _dist(state, j, b) + _move_cost(state, i, a) + _move_cost(state, j, b)
+            _dist(state, i, a)
+            + _dist(state, j, b)
+            + _move_cost(state, i, a)
+            + _move_cost(state, j, b)
         )
         after = d_ib + d_ja + _move_cost(state, i, b) + _move_cost(state, j, a)
         dz = state.z[j] - state.z[i]

@@ -202,6 +202,7 @@ class BaseGrouper(BaseEstimator):
         self._check_params()
         self._check_schools(schools, by, policy)
         self._check_rules(policy, schools, previous)
+        _check_fixed_units(schools, by, policy)
         prev_lead = None if previous is None else previous.schools[S.LEAD_ID]
         units = list(rules.split_units(schools, by, policy))
         jobs = [(label, schools.loc[index], policy, prev_lead) for label, index in units]
@@ -338,6 +339,27 @@ class BaseGrouper(BaseEstimator):
                 "have no 'area' column; read them with read_schools() (which derives it) or "
                 "set pair_urban_rural = false"
             )
+
+
+def _check_fixed_units(schools: gpd.GeoDataFrame, by: str | None, policy: Policy) -> None:
+    """A fixed group whose schools lie in several units (``by`` values, or levels under
+    ``levels = 'same'``) can never stay together: say so before grouping."""
+    if S.FIXED_GROUP not in schools:
+        return
+    labels = pd.Series(rules.words_kept(schools[S.FIXED_GROUP]), index=schools.index)
+    units = pd.Series(rules.unit_labels(schools, by, policy), index=schools.index)
+    spread = units[labels.notna()].groupby(labels[labels.notna()]).nunique()
+    if (spread > 1).any():
+        name = spread.index[spread > 1][0]
+        where = sorted(map(str, set(units[labels == name])))
+        parts = [f"the {by!r} column"] if by else []
+        parts += ["the school level"] if policy.levels == "same" and S.LEVEL in schools else []
+        raise InfeasibleError(
+            f"fixed group {name!r} holds schools of {len(where)} units ({', '.join(where)}; "
+            f"units are {' and '.join(parts)}), but a group stays within one unit; unlock the "
+            "schools of the other units (column fixed_group)"
+            + (" or set levels = 'mixed'" if policy.levels == "same" else "")
+        )
 
 
 def _without_unit(schools: gpd.GeoDataFrame, by: str | None, policy: Policy) -> list:

@@ -62,8 +62,13 @@ from geogroup.group._base import BaseGrouper, solution_from
 from geogroup.group._leads import spread_leads, target_group_count
 from geogroup.group._problem import Problem, Solution, evaluate, judge, prepare_problem
 from geogroup.group._repair import Districts, settle, settle_mix
-from geogroup.locate import boundary_metric, delaunay_edges, graph_from_edge_list, metric_crs
-from geogroup.locate import zone_polygons
+from geogroup.locate import (
+    boundary_metric,
+    delaunay_edges,
+    graph_from_edge_list,
+    metric_crs,
+    zone_polygons,
+)
 from geogroup.plan import Plan
 from geogroup.policy import Policy, get_policy
 
@@ -230,8 +235,6 @@ def _is_connected(adj: list[list[int]], members: list[int]) -> bool:
     return len(seen) == len(inside)
 
 
-
-
 def _unit_pairs(problem: Problem, user_graph: nx.Graph | None) -> NDArray[np.int64]:
     """Neighbouring positions of the unit's active schools, as (m, 2) pairs."""
     active = np.flatnonzero(problem.active)
@@ -266,7 +269,6 @@ def _delaunay_graph(schools: gpd.GeoDataFrame, by: str | None, policy: Policy) -
         pairs = _unit_pairs(problem, None)
         graph.add_edges_from(zip(problem.ids[pairs[:, 0]], problem.ids[pairs[:, 1]], strict=True))
     return graph
-
 
 
 def _checked_graph(graph: Any, schools: pd.DataFrame) -> nx.Graph | None:
@@ -306,7 +308,6 @@ def _shown(items: list[Any]) -> str:
     return ", ".join(map(str, items[:_SHOWN])) + (
         f" … and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
     )
-
 
 
 def _starting_leads(problem: Problem, g: int, rng: np.random.Generator) -> NDArray[np.int64]:
@@ -356,4 +357,3 @@ def _check_lead_count(problem: Problem, leads: NDArray[np.int64], g: int) -> Non
         f"{problem.policy.min_lead_spacing_km:g} km apart; lower 'min_lead_spacing_km' or allow "
         "more leads ('leads')"
     )
-

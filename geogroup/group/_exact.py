@@ -24,6 +24,7 @@ from geogroup.group._problem import Problem, Solution
 
 __all__ = ["ExactGrouper"]
 
+
 class ExactGrouper(BaseGrouper):
     """Mixed-integer programme solved by HiGHS; reports status, objective, bound and gap.
 
@@ -81,12 +82,16 @@ class ExactGrouper(BaseGrouper):
         while True:
             model = Model(problem, k)
             restricted = k < len(pool)
-            result = None if restricted and model.surely_infeasible() else model.solve(
-                time_limit=self.time_limit,
-                mip_gap=self.mip_gap,
-                seed=int(self.random_state or 0),
-                threads=self.threads,
-                start=start,
+            result = (
+                None
+                if restricted and model.surely_infeasible()
+                else model.solve(
+                    time_limit=self.time_limit,
+                    mip_gap=self.mip_gap,
+                    seed=int(self.random_state or 0),
+                    threads=self.threads,
+                    start=start,
+                )
             )
             if result is not None or not restricted:
                 break
@@ -117,5 +122,3 @@ def _heuristic_start(problem: Problem, rng: np.random.Generator) -> NDArray[np.i
         return FastGrouper(policy=problem.policy)._solve(problem, rng).lead
     except InfeasibleError:
         return None
-
-

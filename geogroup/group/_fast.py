@@ -25,10 +25,9 @@ and seed give the same plan on any machine.
 
 from __future__ import annotations
 
-from typing import Any
-
 import copy
 import time
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,16 +35,14 @@ from numpy.typing import NDArray
 from geogroup.errors import InfeasibleError
 from geogroup.group._assign import assign_to_leads, broken_groups, improve
 from geogroup.group._base import BaseGrouper, solution_from
-from geogroup.group._model import Relaxation
 from geogroup.group._leads import _far_enough, spread_leads, target_group_count
-from geogroup.group._problem import Problem, Solution, evaluate
+from geogroup.group._model import Model, Relaxation
+from geogroup.group._problem import Problem, Solution, evaluate, judge
 from geogroup.locate import nearest
 
 __all__ = ["FastGrouper"]
 
 _FULL_WIDENING = 250_000  # school × lead pairs up to which a lead trial may see every lead
-
-
 
 
 class FastGrouper(BaseGrouper):
@@ -131,7 +128,46 @@ class FastGrouper(BaseGrouper):
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
         # The search keeps per-unit state (trials left, the relaxation) on the instance: a
         # copy per unit keeps units that share this object (Dask threads) apart.
-        return copy.copy(self)._search(problem, rng)
+        started = time.perf_counter()
+        try:
+            solution = copy.copy(self)._search(problem, rng)
+        except InfeasibleError as exc:
+            failed: InfeasibleError | None = exc
+        else:
+            if not judge(problem, solution.lead):
+                return solution
+            failed = None
+        # The heuristics found no plan that keeps every rule; a unit small enough for the
+        # model is handed to it, which finds one if any exists (or proves there is none).
+        left = max(1.0, self.time_limit - (time.perf_counter() - started))
+        lead = self._model_plan(problem, left)
+        if lead is None:
+            if failed is not None:
+                raise failed
+            raise InfeasibleError(
+                "the heuristics found no grouping that keeps every rule of policy "
+                f"{problem.policy.name!r} and the unit is too large for the exact model; "
+                "try method 'exact' with a longer time limit, or relax the policy"
+            )
+        return solution_from(problem, lead, "heuristic", start="model")
+
+    def _model_plan(self, problem: Problem, time_limit: float) -> NDArray[np.int64] | None:
+        """A plan from the full model (every candidate lead), or None when the unit is too
+        large for it; raises when HiGHS proves there is none."""
+        pool = len(problem.leads_pool)
+        if int(problem.active.sum()) * pool > self.lp_max_pairs or pool == 0:
+            return None
+        result = Model(problem, pool).solve(
+            time_limit=time_limit, mip_gap=1e-4, seed=int(self.random_state or 0)
+        )
+        if result is None:
+            raise InfeasibleError(
+                f"no grouping of the {int(problem.active.sum())} schools meets every rule of "
+                f"policy {problem.policy.name!r} together (HiGHS proved it); relax 'members', "
+                "'max_distance_km', 'pair_urban_rural', 'min_weak_per_group', 'n_groups' or "
+                "'min_lead_spacing_km'"
+            )
+        return result[0]
 
     def _search(self, problem: Problem, rng: np.random.Generator) -> Solution:
         start = time.perf_counter()
@@ -175,7 +211,12 @@ class FastGrouper(BaseGrouper):
             best, best_obj = trial, trial_obj
         n_groups = len(np.unique(best[best >= 0]))
         return solution_from(
-            problem, best, "heuristic", n_groups=n_groups, start=start_kind, closed=closed,
+            problem,
+            best,
+            "heuristic",
+            n_groups=n_groups,
+            start=start_kind,
+            closed=closed,
             swapped=swapped,
         )
 
@@ -200,7 +241,11 @@ class FastGrouper(BaseGrouper):
             found = False
             for c in options:
                 leads = np.unique(lead[lead >= 0])
-                if c in leads or h not in leads or not _far_enough(problem, c, list(leads[leads != h])):
+                if (
+                    c in leads
+                    or h not in leads
+                    or not _far_enough(problem, c, list(leads[leads != h]))
+                ):
                     continue
                 trial = self._rematch(problem, lead, remove=[h], add=[c])
                 if trial is None:
@@ -268,6 +313,12 @@ class FastGrouper(BaseGrouper):
         while True:
             leads = spread_leads(problem, g, rng=rng)
             try:
+                if len(leads) < lowest:
+                    raise InfeasibleError(
+                        f"only {len(leads)} leads keep policy 'min_lead_spacing_km' = "
+                        f"{problem.policy.min_lead_spacing_km:g} from each other, fewer than the "
+                        f"{lowest} groups needed; lower the spacing or allow more leads"
+                    )
                 return leads, assign_to_leads(problem, leads, k=self.k)
             except InfeasibleError:
                 if g <= lowest or time.perf_counter() - start > self.time_limit:
@@ -323,7 +374,7 @@ class FastGrouper(BaseGrouper):
                 options.append(dived)
         starts = []
         for leads in options:
-            leads = relaxed.covering(leads)
+            leads = _spaced_cover(problem, leads, relaxed.covering(leads))
             if not lo <= len(leads) <= hi:
                 continue
             rounded = relaxed.assignment(leads)
@@ -370,7 +421,21 @@ def _repaired(
     return min(out, key=lambda a: evaluate(problem, a)["objective"])
 
 
-def _ranked_by_lp(problem: Problem, pool: NDArray[np.int64], y: NDArray[np.float64]) -> NDArray[np.int64]:
+def _spaced_cover(
+    problem: Problem, leads: NDArray[np.int64], covering: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """``covering`` without the leads it adds too close to another lead (the matching then
+    places their schools, if it can)."""
+    chosen = [int(x) for x in leads]
+    for extra in np.setdiff1d(covering, leads):
+        if _far_enough(problem, int(extra), chosen):
+            chosen.append(int(extra))
+    return np.sort(np.asarray(chosen, dtype=np.int64))
+
+
+def _ranked_by_lp(
+    problem: Problem, pool: NDArray[np.int64], y: NDArray[np.float64]
+) -> NDArray[np.int64]:
     """Candidates by their LP value (fixed leads first), ties by quality then id."""
     ids = problem.ids[pool].astype(str)
     order = np.lexsort((ids, -problem.quality[pool], -np.round(y, 6), ~problem.must_lead[pool]))
@@ -388,7 +453,9 @@ def _first_spaced(problem: Problem, ranked: NDArray[np.int64], g: int) -> NDArra
     return np.sort(np.asarray(chosen, dtype=np.int64))
 
 
-def _closing_order(problem: Problem, lead: NDArray[np.int64], heads: NDArray[np.int64]) -> list[int]:
+def _closing_order(
+    problem: Problem, lead: NDArray[np.int64], heads: NDArray[np.int64]
+) -> list[int]:
     """Leads whose group looks cheapest to dissolve first: members near another lead, and a
     far-fetched member (the one a rule made it take) that another group could take instead."""
     member = np.flatnonzero((lead >= 0) & (lead != np.arange(problem.n)))
@@ -424,7 +491,7 @@ def _recentred(problem: Problem, lead: NDArray[np.int64]) -> NDArray[np.int64] |
                 )
                 totals = d.sum(axis=1)
                 cand = int(options[np.argmin(totals)])
-                others = [x for x in new if x != h]
+                others = new + [int(x) for x in heads if x > h]
                 if totals.min() < d[list(options).index(h)].sum() - 1e-6 and _far_enough(
                     problem, cand, others
                 ):

@@ -14,7 +14,6 @@ from geogroup.group._problem import Problem
 __all__ = ["Growth"]
 
 
-
 class Growth:
     """The districts of one unit while they grow: members, quality sums, rural/weak counts."""
 
@@ -278,4 +277,3 @@ class Growth:
         if needy:
             return min(needy, key=lambda h: (self.n_members(h), best[h], h))
         return min(open_, key=lambda h: (best[h], h))
-

@@ -17,7 +17,7 @@ from sklearn.cluster import KMeans
 from geogroup.errors import InfeasibleError
 from geogroup.group._assign import assign_to_leads
 from geogroup.group._base import BaseGrouper, solution_from
-from geogroup.group._leads import target_group_count
+from geogroup.group._leads import _far_enough, target_group_count
 from geogroup.group._problem import Problem, Solution, judge
 from geogroup.locate import nearest
 
@@ -83,23 +83,44 @@ class KMeansGrouper(BaseGrouper):
 
 
 def _cluster_leads(problem: Problem, active, labels, g) -> np.ndarray:
-    """Per cluster: a fixed lead in it, else its best candidate, else the nearest free one."""
+    """Per cluster a lead: every fixed lead first (in its own cluster, else the nearest
+    cluster still without one), then each cluster's best candidate that keeps the lead
+    spacing, else the free candidate nearest the cluster's centre."""
     pool = set(problem.leads_pool.tolist())
     leads = np.full(g, -1, dtype=np.int64)
-    taken: set[int] = set()
-    for c in range(g):
+    centres = np.array([problem.xy[active[labels == c]].mean(axis=0) for c in range(g)])
+    must = [int(m) for m in np.flatnonzero(problem.must_lead & problem.active)]
+    for m in sorted(must, key=lambda m: (-problem.quality[m], m)):
+        open_clusters = np.flatnonzero(leads < 0)
+        home = labels[np.searchsorted(active, m)] if m in set(active.tolist()) else -1
+        if home in open_clusters:
+            leads[home] = m
+        elif len(open_clusters):
+            d = np.hypot(*(centres[open_clusters] - problem.xy[m]).T)
+            leads[open_clusters[np.argmin(d)]] = m
+    taken: set[int] = {int(x) for x in leads if x >= 0}
+    for c in np.flatnonzero(leads < 0):
         members = active[labels == c]
-        fixed = [m for m in members if problem.must_lead[m] and m not in taken]
-        options = fixed or [m for m in members if m in pool and m not in taken]
+        options = [
+            m
+            for m in members
+            if m in pool and m not in taken and _far_enough(problem, m, sorted(taken))
+        ]
         if options:
             best = max(options, key=lambda m: (problem.quality[m], -m))
             leads[c] = best
             taken.add(int(best))
     free = np.asarray(sorted(pool - taken), dtype=np.int64)
     for c in np.flatnonzero(leads < 0):
-        centre = problem.xy[active[labels == c]].mean(axis=0, keepdims=True)
-        order = nearest(centre, problem.xy[free], k=len(free))[0].ravel()
-        pick = next(int(free[o]) for o in order if int(free[o]) not in taken)
+        order = nearest(centres[c : c + 1], problem.xy[free], k=len(free))[0].ravel()
+        picks = (int(free[o]) for o in order if int(free[o]) not in taken)
+        pick = next((p for p in picks if _far_enough(problem, p, sorted(taken))), None)
+        if pick is None:
+            raise InfeasibleError(
+                f"{g} groups cannot all have a lead at least policy 'min_lead_spacing_km' = "
+                f"{problem.policy.min_lead_spacing_km:g} km from the others; lower the spacing "
+                "or ask for fewer groups"
+            )
         leads[c] = pick
         taken.add(pick)
     return leads

@@ -31,11 +31,10 @@ unassigned with its reason under ``allow_unassigned``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import dataclasses
 import math
 import time
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -353,9 +352,7 @@ def _previous_if_better(
         return lead
     before[heads] = heads
     idle = {int(x): "idle" for x in strong if before[x] < 0}
-    if judge(
-        dataclasses.replace(problem, unplaceable={**problem.unplaceable, **idle}), before
-    ):
+    if judge(dataclasses.replace(problem, unplaceable={**problem.unplaceable, **idle}), before):
         return lead
     if evaluate(problem, before)["objective"] < evaluate(problem, lead)["objective"] - 1e-12:
         return before

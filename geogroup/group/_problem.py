@@ -231,6 +231,7 @@ def _check_feasible(problem: Problem) -> None:
     """Rules no method can meet raise here, quoting the numbers and the rule to relax."""
     policy = problem.policy
     _mark_unplaceable(problem)
+    _check_fixed_spacing(problem)
     n_active = int(problem.active.sum())
     lo_m, hi_m = policy.members
     g_lo = math.ceil(n_active / (hi_m + 1))
@@ -304,6 +305,25 @@ def _check_pairing(problem: Problem) -> None:
             )
 
 
+def _check_fixed_spacing(problem: Problem) -> None:
+    """Two schools that must lead (named in 'leads', or heading a fixed group) yet stand
+    closer than the lead spacing allow no plan at all."""
+    spacing = problem.policy.min_lead_spacing_km
+    must = np.flatnonzero(problem.must_lead & problem.active)
+    if not spacing or len(must) < 2:
+        return
+    idx, d_km = nearest(problem.xy[must], k=1)
+    close = ~rules.spaced(d_km[:, 0], spacing)
+    if close.any():
+        a = int(np.flatnonzero(close)[0])
+        i, j = must[a], must[idx[a, 0]]
+        raise InfeasibleError(
+            f"{problem.ids[i]} and {problem.ids[j]} must both lead (named in policy 'leads' or "
+            f"heading a fixed group) but are {d_km[a, 0]:.2f} km apart, closer than policy "
+            f"'min_lead_spacing_km' = {spacing:g}; lower the spacing or unlock one of them"
+        )
+
+
 def _check_locked_within_cap(problem: Problem) -> None:
     cap = problem.policy.max_distance_km
     locked = np.flatnonzero(problem.locked_to >= 0)
@@ -372,9 +392,9 @@ def judge(problem: Problem, lead: NDArray[np.int64]) -> list[dict]:
         lonlat=np.full((p.n, 2), np.nan),
         urban=p.urban,
         rural=p.rural,
-        level=None if p.level is None else np.array(
-            [rules.UNKNOWN_LEVEL if v is None else v for v in p.level], dtype=object
-        ),
+        level=None
+        if p.level is None
+        else np.array([rules.UNKNOWN_LEVEL if v is None else v for v in p.level], dtype=object),
         weak=p.weak,
         may_lead=p.may_lead,
         named=p.named,

@@ -332,7 +332,6 @@ class Districts(Growth):
         )
 
 
-
 def settle(state: Districts) -> int:
     """Place every school and fill every district to the minimum; return districts dissolved.
 
@@ -467,4 +466,3 @@ def _mix_message(state: Districts, short: list[int]) -> str:
         f"neighbouring district can spare one; relax {' or '.join(rules)}, or use method 'exact' "
         "or 'fast' (groups need not be contiguous there)"
     )
-

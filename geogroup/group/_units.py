@@ -44,7 +44,9 @@ def progress_bar(name: str, n_units: int, show: bool | None) -> tqdm:
     """A progress bar over the units on standard error; None: only on a terminal."""
     if show is None:
         show = n_units >= 2 and sys.stderr is not None and sys.stderr.isatty()
-    return tqdm(total=n_units, desc=f"geogroup {name}", unit="unit", disable=not show, file=sys.stderr)
+    return tqdm(
+        total=n_units, desc=f"geogroup {name}", unit="unit", disable=not show, file=sys.stderr
+    )
 
 
 def workers(n_jobs: int | None, n_units: int, n_schools: int) -> int:

@@ -22,7 +22,6 @@ LONG_EDGE = 3.0  # Delaunay edges longer than this many nearest-neighbour distan
 _SHOWN = 10
 
 
-
 def delaunay_edges(
     xy: NDArray[np.float64], *, long_edge: float | None = LONG_EDGE
 ) -> NDArray[np.int64]:
@@ -151,4 +150,3 @@ def _row_problems(bad: pd.Series, what: str) -> list[str]:
     rows = (np.flatnonzero(bad.to_numpy()) + 2).tolist()  # the header is row 1
     shown = ", ".join(map(str, rows[:_SHOWN])) + (" …" if len(rows) > _SHOWN else "")
     return [f"{len(rows)} row(s) with {what} (rows {shown})"]
-

@@ -21,7 +21,6 @@ __all__ = ["boundary_metric", "zone_polygons"]
 _BOUNDARY_BUFFER_M = 2000.0  # default study area: the schools' convex hull plus 2 km
 
 
-
 # -- zone polygons --------------------------------------------------------------------------
 
 
@@ -193,10 +192,11 @@ def group_hulls(
         x, y = to.transform(lonlat[mine, 0], lonlat[mine, 1])
         order = np.argsort(group[mine], kind="stable")
         points = shapely.points(np.column_stack([x, y])[order])
-        codes = group[mine][order]
-        hulls = shapely.convex_hull(shapely.multipoints(points, indices=codes)[np.unique(codes)])
+        gids, local = np.unique(group[mine][order], return_inverse=True)
+        hulls = shapely.convex_hull(shapely.multipoints(points, indices=local))
         grown = shapely.buffer(hulls, buffer_m)
-        gids = np.unique(codes)
         compact[gids] = 4.0 * np.pi * shapely.area(grown) / shapely.length(grown) ** 2
-        shapes[gids] = shapely.transform(grown, lambda xy, b=back: np.column_stack(b.transform(*xy.T)))
+        shapes[gids] = shapely.transform(
+            grown, lambda xy, b=back: np.column_stack(b.transform(*xy.T))
+        )
     return shapes, compact

@@ -1,7 +1,11 @@
 """Present: plans as a planner meets them — interactive maps and the meeting report.
 
-Maps (``_maps``: Folium/Leaflet, colours, legend, offline assets) and the report
-(``_report``: HTML, Excel workbook, metrics.json).
+Maps (``_maps``: Folium/Leaflet layers, and writing the file; ``_colors``: group colours;
+``_features``: a plan as GeoJSON; ``_legend``; ``_assets``: offline JS/CSS; ``_options``,
+``_elements``, ``_mapjs`` with ``static/``: the page's own code) and the report
+(``_report``: the HTML page from ``templates/``, and metrics.json; ``_charts``: its SVG
+charts; ``_workbook``: the Excel workbook). Labels of both, in Chinese and English, are in
+``labels/<lang>.toml`` (``_labels``).
 """
 
 from __future__ import annotations

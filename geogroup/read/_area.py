@@ -112,9 +112,7 @@ def neighbour_counts(lon: ArrayLike, lat: ArrayLike, radius_m: float) -> NDArray
     return np.asarray(counts, dtype=np.int64) - 1
 
 
-def area_from_density(
-    lon: ArrayLike, lat: ArrayLike
-) -> tuple[NDArray[np.str_], int]:
+def area_from_density(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.str_], int]:
     """Urban/rural by the density rule of the module docstring.
 
     Returns the labels and the neighbour count from which a school is urban.
@@ -212,11 +210,13 @@ def _bbox(values: Sequence[float]) -> BaseGeometry:
     order = "give (min_lon, min_lat, max_lon, max_lat) in WGS-84 degrees."
     for axis, low, high, limit in (("lon", min_lon, max_lon, 180), ("lat", min_lat, max_lat, 90)):
         if low > high:
-            raise InputError(f"study_area: min_{axis} {low:g} is greater than max_{axis} "
-                             f"{high:g}; {order}")
+            raise InputError(
+                f"study_area: min_{axis} {low:g} is greater than max_{axis} {high:g}; {order}"
+            )
         if not (-limit <= low and high <= limit):
-            raise InputError(f"study_area: {axis} {low:g}..{high:g} is outside "
-                             f"[-{limit}, {limit}]; {order}")
+            raise InputError(
+                f"study_area: {axis} {low:g}..{high:g} is outside [-{limit}, {limit}]; {order}"
+            )
     return box(min_lon, min_lat, max_lon, max_lat)
 
 

@@ -16,12 +16,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
-    "in_china",
     "COORDINATE_SYSTEMS",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
+    "in_china",
     "to_wgs84",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
@@ -43,17 +43,25 @@ def in_china(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.b
 
 def _shift(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> Pair:
     x, y = lon - 105.0, lat - 35.0
-    waves = (
-        20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)
-    ) * 2.0 / 3.0
+    waves = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
     dlat = (
-        -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
         + waves
         + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
         + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
     )
     dlon = (
-        300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
         + waves
         + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
         + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
@@ -85,9 +93,13 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> Pair:
     return lon + dlon, lat + dlat
 
 
-def _invert(forward: Callable[[NDArray[np.float64], NDArray[np.float64]], Pair],
-            lon: NDArray[np.float64], lat: NDArray[np.float64],
-            start: Pair, tol_deg: float) -> Pair:
+def _invert(
+    forward: Callable[[NDArray[np.float64], NDArray[np.float64]], Pair],
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    start: Pair,
+    tol_deg: float,
+) -> Pair:
     """Solve ``forward(x) == (lon, lat)`` by fixed-point iteration from ``start``.
 
     Both shifts change slowly with position, so subtracting the forward error converges

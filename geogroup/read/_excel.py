@@ -109,9 +109,11 @@ def _pick_sheet(
             f"{starts}. Choose the sheet with sheet=… (--sheet NAME) and map its headers "
             "with columns=… (--column FIELD=HEADER)."
         )
-    note = (f"the file has {len(names)} sheets ({', '.join(map(repr, names))}); read "
-            f"{fitting[0]!r}, the first whose header has the school columns. Choose another "
-            "with sheet=… / --sheet.")
+    note = (
+        f"the file has {len(names)} sheets ({', '.join(map(repr, names))}); read "
+        f"{fitting[0]!r}, the first whose header has the school columns. Choose another "
+        "with sheet=… / --sheet."
+    )
     return fitting[0], [note]
 
 
@@ -145,8 +147,11 @@ def _sheet_loaded(table: _Sheet, label: str) -> _Loaded:
         header = _first_filled(table.grid)
     columns = _unique_headers(table.grid[header])
     frame = pd.DataFrame(table.grid[header + 1 :], columns=columns)
-    blank = [c for c, h in zip(columns, _header_names(table.grid[header]), strict=True)
-             if not h and frame[c].isna().all()]
+    blank = [
+        c
+        for c, h in zip(columns, _header_names(table.grid[header]), strict=True)
+        if not h and frame[c].isna().all()
+    ]
     frame = frame.drop(columns=blank)
     loaded = _Loaded(frame, _positions(frame, header + 2), label)
     loaded.notes += _sheet_notes(table, header)
@@ -156,8 +161,11 @@ def _sheet_loaded(table: _Sheet, label: str) -> _Loaded:
 def _spans_columns(cells: Any, row: list[Any]) -> bool:
     """A merged range over several columns of a row that has other cells too (a title row
     merged across the table is not a header cell)."""
-    outside = [v for c, v in enumerate(row, start=1)
-               if not cells.min_col <= c <= cells.max_col and v is not None]
+    outside = [
+        v
+        for c, v in enumerate(row, start=1)
+        if not cells.min_col <= c <= cells.max_col and v is not None
+    ]
     return cells.max_col > cells.min_col and bool(outside)
 
 
@@ -168,10 +176,12 @@ def _refuse_merged_header(table: _Sheet, label: str) -> None:
     first = _first_filled(table.grid)
     for cells in table.merged:
         if cells.min_row - 1 in (first, first + 1) and _spans_columns(
-                cells, table.grid[cells.min_row - 1]):
+            cells, table.grid[cells.min_row - 1]
+        ):
             value = table.grid[cells.min_row - 1][cells.min_col - 1]
-            hidden = ", ".join(get_column_letter(c) for c in range(cells.min_col + 1,
-                                                                   cells.max_col + 1))
+            hidden = ", ".join(
+                get_column_letter(c) for c in range(cells.min_col + 1, cells.max_col + 1)
+            )
             raise InputError(
                 f"{label}: header cell {cells.coord} ({str(value)!r}) is merged over "
                 f"{cells.size['columns']} columns, so column(s) {hidden} have no header of "
@@ -185,19 +195,31 @@ def _sheet_notes(table: _Sheet, header: int) -> list[str]:
     notes = []
     in_header = [c for c in table.merged if c.min_row - 1 <= header <= c.max_row - 1]
     used = {(r, c) for cells in in_header for r, c in cells.cells}  # 1-based
-    above = [v for r, row in enumerate(table.grid[:header], start=1)
-             for c, v in enumerate(row, start=1) if v is not None and (r, c) not in used]
+    above = [
+        v
+        for r, row in enumerate(table.grid[:header], start=1)
+        for c, v in enumerate(row, start=1)
+        if v is not None and (r, c) not in used
+    ]
     if above:
-        notes.append(f"the header is on row {header + 1}; the {header} row(s) above it were not "
-                     f"read as data ({str(above[0])[:60]!r}).")
+        notes.append(
+            f"the header is on row {header + 1}; the {header} row(s) above it were not "
+            f"read as data ({str(above[0])[:60]!r})."
+        )
     if in_header:
-        notes.append("merged header cells were read as the header of each column they cover: "
-                     + ", ".join(c.coord for c in in_header[:5]) + ".")
+        notes.append(
+            "merged header cells were read as the header of each column they cover: "
+            + ", ".join(c.coord for c in in_header[:5])
+            + "."
+        )
     in_data = [c for c in table.merged if c.min_row - 1 > header]
     if in_data:
         shown = ", ".join(
             f"{c.coord} ({str(table.grid[c.min_row - 1][c.min_col - 1])[:30]!r})"
-            for c in in_data[:3])
-        notes.append(f"{len(in_data):,} merged cells in the data were copied into every row and "
-                     f"column they cover: {shown}{', …' if len(in_data) > 3 else ''}.")
+            for c in in_data[:3]
+        )
+        notes.append(
+            f"{len(in_data):,} merged cells in the data were copied into every row and "
+            f"column they cover: {shown}{', …' if len(in_data) > 3 else ''}."
+        )
     return notes

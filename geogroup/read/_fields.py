@@ -1,17 +1,8 @@
-"""Header matching and cell parsing for :func:`geogroup.read.read_schools`.
+"""Cell parsing for :func:`geogroup.read.read_schools`.
 
 Everything here is vectorised over whole columns and never raises on a bad cell: parsers
 return the values they could read plus masks of the cells they could not, and the caller
 turns those masks into rejected rows or report warnings.
-
-Header aliases
---------------
-:data:`HEADER_ALIASES` is the one table of the headers recognised for each field of the data
-contract (English and Chinese). Headers are compared after Unicode NFKC normalisation
-(full-width letters become ASCII), trimming, case folding and turning runs of spaces and
-hyphens into ``_``: ``" School-Name "`` matches ``school_name``. When several headers of a
-file match one field, the one whose alias comes first in the table wins and the report says
-so. An explicit mapping (``columns={'quality': 'house_price'}``) always wins.
 
 Missing values
 --------------
@@ -22,10 +13,7 @@ count as missing in every contract column.
 
 from __future__ import annotations
 
-import difflib
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,12 +21,10 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from geogroup import schema
-from geogroup.errors import InputError
+from geogroup.read._headers import LAT, LON
 from geogroup.rules import NO_WORDS, PLACEHOLDERS, YES_WORDS
 
 __all__ = [
-    "FIELDS",
-    "HEADER_ALIASES",
     "PLACEHOLDERS",
     "CellPairs",
     "ProblemLog",
@@ -51,51 +37,43 @@ __all__ = [
     "parse_coordinate",
     "parse_count",
     "parse_float",
-    "resolve_columns",
 ]
 
-LON, LAT = "lon", "lat"
-
-#: Headers recognised for each contract field, in order of preference.
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    schema.SCHOOL_ID: ("school_id", "id", "code", "emis", "学校代码", "学校编码", "学校标识码",
-                       "编号"),
-    schema.NAME: ("name", "school_name", "school", "学校名称", "名称", "学校"),
-    LON: ("lon", "lng", "longitude", "x", "经度"),
-    LAT: ("lat", "latitude", "y", "纬度"),
-    schema.QUALITY: ("quality", "score", "rating", "质量", "得分", "评分", "分数", "综合得分"),
-    schema.AREA: ("area", "urban_rural", "城乡", "城乡类型", "城乡分类"),
-    schema.LEVEL: ("level", "phase", "学段", "办学类型", "学校类型"),
-    schema.STUDENTS: ("students", "learners", "enrolment", "enrollment", "学生数", "在校生数",
-                      "学生人数"),
-    schema.TEACHERS: ("teachers", "educators", "staff", "教师数", "专任教师数", "教师人数"),
-    schema.LEAD_CANDIDATE: ("lead_candidate", "key_school", "龙头校", "核心校", "重点校",
-                            "优质校"),
-    schema.FIXED_GROUP: ("fixed_group", "group", "集团", "所属集团"),
-}
-
-FIELDS: tuple[str, ...] = tuple(HEADER_ALIASES)
-
-#: Keys accepted in ``columns=`` besides the field names themselves.
-_FIELD_SYNONYMS = {"id": schema.SCHOOL_ID, "lng": LON, "longitude": LON, "latitude": LAT}
-
 _AREA_WORDS = {
-    "urban": schema.URBAN, "rural": schema.RURAL,
-    "城区": schema.URBAN, "城镇": schema.URBAN, "城市": schema.URBAN, "市区": schema.URBAN,
-    "县城": schema.URBAN, "镇区": schema.URBAN,
-    "乡村": schema.RURAL, "农村": schema.RURAL, "乡镇": schema.RURAL, "村": schema.RURAL,
+    "urban": schema.URBAN,
+    "rural": schema.RURAL,
+    "城区": schema.URBAN,
+    "城镇": schema.URBAN,
+    "城市": schema.URBAN,
+    "市区": schema.URBAN,
+    "县城": schema.URBAN,
+    "镇区": schema.URBAN,
+    "乡村": schema.RURAL,
+    "农村": schema.RURAL,
+    "乡镇": schema.RURAL,
+    "村": schema.RURAL,
 }
 # China's statistical urban-rural codes (统计用城乡划分代码): 1xx are 城镇, 2xx are 乡村.
 _AREA_CODE = re.compile(r"^([12])\d\d$")
 
 _LEVEL_WORDS = {
-    "primary": "primary", "小学": "primary",
-    "middle": "middle", "junior_secondary": "middle", "初中": "middle", "初级中学": "middle",
-    "secondary": "secondary", "high": "secondary", "senior_secondary": "secondary",
-    "高中": "secondary", "高级中学": "secondary",
-    "nine_year": "nine-year", "九年一贯制": "nine-year",
-    "twelve_year": "twelve-year", "十二年一贯制": "twelve-year",
-    "combined": "combined", "intermediate": "intermediate",
+    "primary": "primary",
+    "小学": "primary",
+    "middle": "middle",
+    "junior_secondary": "middle",
+    "初中": "middle",
+    "初级中学": "middle",
+    "secondary": "secondary",
+    "high": "secondary",
+    "senior_secondary": "secondary",
+    "高中": "secondary",
+    "高级中学": "secondary",
+    "nine_year": "nine-year",
+    "九年一贯制": "nine-year",
+    "twelve_year": "twelve-year",
+    "十二年一贯制": "twelve-year",
+    "combined": "combined",
+    "intermediate": "intermediate",
 }
 _LEVEL_SUFFIX = re.compile(r"(_school|学校)$")
 
@@ -117,151 +95,6 @@ _HEMISPHERES = {
     LON: {"E": 1.0, "东经": 1.0, "东": 1.0, "W": -1.0, "西经": -1.0, "西": -1.0},
     LAT: {"N": 1.0, "北纬": 1.0, "北": 1.0, "S": -1.0, "南纬": -1.0, "南": -1.0},
 }
-
-
-# --------------------------------------------------------------------------- headers
-
-
-def header_key(header: object) -> str:
-    """The form in which headers are compared (see the module docstring).
-
-    Examples
-    --------
-    >>> header_key(" School-Name ")
-    'school_name'
-    >>> header_key("ＬＯＮ")
-    'lon'
-    """
-    text = unicodedata.normalize("NFKC", str(header)).strip().casefold()
-    return re.sub(r"[\s\-]+", "_", text)
-
-
-def _field_of(key: str) -> str:
-    key = key.strip()
-    key = _FIELD_SYNONYMS.get(key, key)
-    if key not in HEADER_ALIASES:
-        raise InputError(
-            f"columns: unknown field {key!r}; expected one of {', '.join(FIELDS)} "
-            f"(or 'id' for {schema.SCHOOL_ID!r})."
-        )
-    return key
-
-
-def _find_header(headers: Sequence[str], wanted: str, field_name: str, source: str) -> str:
-    if wanted in headers:
-        return wanted
-    by_key = {header_key(h): h for h in headers}
-    if header_key(wanted) in by_key:
-        return by_key[header_key(wanted)]
-    close = difflib.get_close_matches(wanted, [str(h) for h in headers], n=3)
-    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-    raise InputError(
-        f"{source}: no header {wanted!r} for {field_name!r}.{hint} "
-        f"Headers found: {_list(headers)}."
-    )
-
-
-def _explicit_map(
-    columns: Mapping[str, str] | None, quality: str | None, id_column: str | None
-) -> dict[str, str]:
-    explicit = {_field_of(k): v for k, v in (columns or {}).items()}
-    for name, value in ((schema.QUALITY, quality), (schema.SCHOOL_ID, id_column)):
-        if value is None:
-            continue
-        if explicit.get(name, value) != value:
-            raise InputError(
-                f"{name!r} is mapped twice: {explicit[name]!r} in columns= and {value!r}; "
-                "give it once."
-            )
-        explicit[name] = value
-    return explicit
-
-
-def _auto_match(
-    headers: Sequence[str], field_name: str, taken: set[str]
-) -> tuple[str | None, str | None]:
-    keys = {h: header_key(h) for h in headers if h not in taken}
-    aliases = [header_key(a) for a in HEADER_ALIASES[field_name]]
-    matches = sorted(
-        (h for h, k in keys.items() if k in aliases), key=lambda h: aliases.index(keys[h])
-    )
-    if not matches:
-        return None, None
-    note = None
-    if len(matches) > 1:
-        note = (
-            f"several headers could be {field_name!r} ({_list(matches)}); used "
-            f"{matches[0]!r}. Choose another with columns={{{field_name!r}: '<header>'}}."
-        )
-    return matches[0], note
-
-
-def resolve_columns(
-    headers: Sequence[str],
-    *,
-    columns: Mapping[str, str] | None,
-    quality: str | None,
-    id_column: str | None,
-    needs_coordinates: bool,
-    source: str,
-) -> tuple[dict[str, str], list[str]]:
-    """Map contract fields to the file's headers.
-
-    Returns the map (field -> header, only for fields found) and notes for the report.
-    Raises :class:`InputError` naming every required field it could not find.
-
-    Examples
-    --------
-    >>> cmap, notes = resolve_columns(
-    ...     ["学校名称", "经度", "纬度", "house_price"], columns={"quality": "house_price"},
-    ...     quality=None, id_column=None, needs_coordinates=True, source="demo.csv")
-    >>> cmap
-    {'quality': 'house_price', 'name': '学校名称', 'lon': '经度', 'lat': '纬度'}
-    """
-    headers = [str(h) for h in headers]
-    column_map = {
-        f: _find_header(headers, h, f, source)
-        for f, h in _explicit_map(columns, quality, id_column).items()
-    }
-    notes = []
-    for field_name in FIELDS:
-        # Without the need for coordinates (a vector file's geometry), lon/lat stay extras.
-        skip = not needs_coordinates and field_name in (LON, LAT)
-        if field_name in column_map or skip:
-            continue
-        header, note = _auto_match(headers, field_name, set(column_map.values()))
-        if header is not None:
-            column_map[field_name] = header
-        if note:
-            notes.append(note)
-    _require(column_map, headers, needs_coordinates, source)
-    return column_map, notes
-
-
-def _require(
-    column_map: Mapping[str, str], headers: Sequence[str], needs_coordinates: bool, source: str
-) -> None:
-    required = [schema.NAME, schema.QUALITY] + ([LON, LAT] if needs_coordinates else [])
-    missing = [f for f in required if f not in column_map]
-    if not missing:
-        return
-    known = "; ".join(f"{f}: {', '.join(HEADER_ALIASES[f])}" for f in missing)
-    first = missing[0]
-    raise InputError(
-        f"{source}: no column for {_list(missing)} (required). Headers found: {_list(headers)}. "
-        f"Say which header to use, e.g. columns={{{first!r}: '<header>'}} in Python or "
-        f"--column {first}=<header> on the command line. Headers recognised without help: "
-        f"{known}."
-    )
-
-
-def _list(items: Iterable[object], limit: int = 30, width: int = 60) -> str:
-    """Items quoted and comma-separated; long lists and long items are cut (a junk file's
-    "header" can be a whole line of binary)."""
-    texts = [str(i) for i in items]
-    quoted = [repr(t if len(t) <= width else t[:width] + "…") for t in texts[:limit]]
-    more = f", … ({len(texts) - limit} more)" if len(texts) > limit else ""
-    return ", ".join(quoted) + more
 
 
 # --------------------------------------------------------------------------- cells
@@ -380,9 +213,9 @@ def _degrees(parts: pd.DataFrame, axis: str) -> pd.Series:
         (pre.notna() & post.notna())  # two hemispheres
         | (hemi.notna() & ~hemi.isin(list(hemis)))  # the other axis's hemisphere
         | (hemi.notna() & parts["sign"].notna())  # both a sign and a hemisphere
-        | (minutes >= 60) | (seconds >= 60)
-        | (parts["deg"].str.contains(".", regex=False).fillna(False).astype(bool)
-           & minutes.notna())
+        | (minutes >= 60)
+        | (seconds >= 60)
+        | (parts["deg"].str.contains(".", regex=False).fillna(False).astype(bool) & minutes.notna())
     )
     return (value * sign).where(~ambiguous).astype(float)
 
@@ -536,7 +369,10 @@ class ProblemLog:
     parts: list[pd.DataFrame] = field(default_factory=list)
 
     def add(
-        self, mask: pd.Series | np.ndarray, column: str, values: pd.Series | CellPairs,
+        self,
+        mask: pd.Series | np.ndarray,
+        column: str,
+        values: pd.Series | CellPairs,
         reason: str | pd.Series,
     ) -> None:
         """Record ``reason`` for every position where ``mask`` is True."""
@@ -544,12 +380,16 @@ class ProblemLog:
         if not mask.any():
             return
         reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
-        self.parts.append(pd.DataFrame({
-            "pos": np.flatnonzero(mask),
-            "column": column,
-            "value": display_values(values.iloc[mask]).to_numpy(),
-            "reason": reasons,
-        }))
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "pos": np.flatnonzero(mask),
+                    "column": column,
+                    "value": display_values(values.iloc[mask]).to_numpy(),
+                    "reason": reasons,
+                }
+            )
+        )
 
     def positions(self) -> np.ndarray:
         """Distinct positions with at least one problem."""
@@ -560,9 +400,13 @@ class ProblemLog:
     def frame(self) -> pd.DataFrame:
         """All problems, ordered by position (and, within a row, by the order found)."""
         if not self.parts:
-            return pd.DataFrame({
-                "pos": pd.Series(dtype=int), "column": pd.Series(dtype="str"),
-                "value": pd.Series(dtype="str"), "reason": pd.Series(dtype="str"),
-            })
+            return pd.DataFrame(
+                {
+                    "pos": pd.Series(dtype=int),
+                    "column": pd.Series(dtype="str"),
+                    "value": pd.Series(dtype="str"),
+                    "reason": pd.Series(dtype="str"),
+                }
+            )
         problems = pd.concat(self.parts, ignore_index=True)
         return problems.sort_values("pos", kind="stable", ignore_index=True)

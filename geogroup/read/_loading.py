@@ -15,7 +15,7 @@ import pandas as pd
 
 from geogroup import schema
 from geogroup.errors import InputError
-from geogroup.read._fields import resolve_columns
+from geogroup.read._headers import resolve_columns
 
 _SCAN_ROWS = 10  # rows searched for the header (text files and sheets)
 
@@ -48,8 +48,12 @@ class _HeaderSpec:
     ) -> tuple[dict[str, str], list[str]]:
         """Field -> header and notes; raises :class:`InputError` naming what is missing."""
         return resolve_columns(
-            headers, columns=self.columns, quality=self.quality, id_column=self.id_column,
-            needs_coordinates=needs_coordinates, source=source,
+            headers,
+            columns=self.columns,
+            quality=self.quality,
+            id_column=self.id_column,
+            needs_coordinates=needs_coordinates,
+            source=source,
         )
 
     def fits(self, headers: list[str]) -> bool:
@@ -74,8 +78,10 @@ def _from_frame(source: pd.DataFrame, label: str) -> _Loaded:
     frame = source.reset_index(drop=not named).rename(columns=str)
     repeated = frame.columns[frame.columns.duplicated()].unique().tolist()
     if repeated:
-        raise InputError(f"the {label} has repeated column names {repeated}; rename them so "
-                         "each column has its own header.")
+        raise InputError(
+            f"the {label} has repeated column names {repeated}; rename them so "
+            "each column has its own header."
+        )
     loaded = _Loaded(frame, _positions(frame), label)
     if isinstance(source, gpd.GeoDataFrame) and source.geometry.name in frame.columns:
         _split_geometry(loaded, gpd.GeoDataFrame(frame, geometry=source.geometry.name))
@@ -87,16 +93,20 @@ def _split_geometry(loaded: _Loaded, gdf: gpd.GeoDataFrame) -> None:
     shapes = gdf.geometry
     loaded.geometry_column = shapes.name
     if shapes.crs is None:
-        loaded.notes.append("the geometry has no coordinate reference system; it was taken "
-                            "to be WGS-84 longitude/latitude.")
+        loaded.notes.append(
+            "the geometry has no coordinate reference system; it was taken "
+            "to be WGS-84 longitude/latitude."
+        )
         shapes = shapes.set_crs(schema.WGS84)
     elif not shapes.crs.equals(schema.WGS84):
         loaded.notes.append(f"geometry reprojected from {shapes.crs.to_string()} to WGS-84.")
         shapes = shapes.to_crs(schema.WGS84)
     not_points = shapes.notna() & ~shapes.is_empty & (shapes.geom_type != "Point")
     if not_points.any():
-        loaded.notes.append(f"{int(not_points.sum()):,} geometries are not points; each was "
-                            "replaced by a point inside it.")
+        loaded.notes.append(
+            f"{int(not_points.sum()):,} geometries are not points; each was "
+            "replaced by a point inside it."
+        )
         shapes = shapes.where(~not_points, shapes.representative_point())
     loaded.points = shapes.reset_index(drop=True)
     loaded.frame = pd.DataFrame(gdf.drop(columns=shapes.name)).reset_index(drop=True)
@@ -139,8 +149,10 @@ def _choose(names: list[str], wanted: str | int | None, what: str, label: str) -
 def _several_note(names: list[str], chosen: str, what: str, option: str) -> list[str]:
     if len(names) < 2:
         return []
-    return [f"the file has {len(names)} {what}s ({', '.join(map(repr, names))}); read "
-            f"{chosen!r}. Choose another with {option}."]
+    return [
+        f"the file has {len(names)} {what}s ({', '.join(map(repr, names))}); read "
+        f"{chosen!r}. Choose another with {option}."
+    ]
 
 
 def _rows_text(rows: list[int], limit: int = 10) -> str:

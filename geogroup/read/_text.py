@@ -161,7 +161,7 @@ def _decode_lines(data: bytes, label: str) -> tuple[bytes, str, list[str]]:
     encoding (Latin-1, Big5, …) in which the other rows may be wrong too.
     """
     bom = data.startswith(codecs.BOM_UTF8)
-    lines = (data[len(codecs.BOM_UTF8):] if bom else data).split(b"\n")
+    lines = (data[len(codecs.BOM_UTF8) :] if bom else data).split(b"\n")
     utf8, gbk, bad = _classify_lines(lines)
     if bad:
         rows = [number for number, _ in bad]
@@ -179,9 +179,12 @@ def _decode_lines(data: bytes, label: str) -> tuple[bytes, str, list[str]]:
         line.decode("gb18030").encode("utf-8") if number in wrong else line
         for number, line in enumerate(lines, start=1)
     )
-    notes.insert(0, f"rows in two encodings: {len(gbk):,} rows are GBK/GB18030 "
-                    f"({_rows_text(gbk)}), the others UTF-8; each row was decoded on its own. "
-                    "Re-save the file as CSV UTF-8 so that it has one encoding.")
+    notes.insert(
+        0,
+        f"rows in two encodings: {len(gbk):,} rows are GBK/GB18030 "
+        f"({_rows_text(gbk)}), the others UTF-8; each row was decoded on its own. "
+        "Re-save the file as CSV UTF-8 so that it has one encoding.",
+    )
     return fixed, "utf-8", notes
 
 
@@ -198,10 +201,12 @@ def _rare_gbk_note(lines: list[bytes], gbk: list[int]) -> list[str]:
     if not rare:
         return []
     example = lines[rare[0] - 1].decode("gb18030").strip()[:60]
-    return [f"{len(rare):,} rows read as GBK hold characters outside the common GB2312 set "
-            f"({_rows_text(rare)}; row {rare[0]}: {example!r}). If the file is in Latin-1 / "
-            "Windows-1252 (accented letters) or Big5, pass its encoding=… (or re-save it as "
-            "CSV UTF-8); if the names read right, ignore this."]
+    return [
+        f"{len(rare):,} rows read as GBK hold characters outside the common GB2312 set "
+        f"({_rows_text(rare)}; row {rare[0]}: {example!r}). If the file is in Latin-1 / "
+        "Windows-1252 (accented letters) or Big5, pass its encoding=… (or re-save it as "
+        "CSV UTF-8); if the names read right, ignore this."
+    ]
 
 
 def _fields(line: str, delimiter: str) -> list[str]:
@@ -243,8 +248,9 @@ def _no_header(lines: list[str], spec: _HeaderSpec, label: str) -> InputError:
         spec.resolve(headers, needs_coordinates=True, source=f"{label}, row {index + 1}")
     except InputError as exc:
         return exc
-    return InputError(f"{label}: no header row with the school columns in the first "
-                      f"{_SCAN_ROWS} rows.")
+    return InputError(
+        f"{label}: no header row with the school columns in the first {_SCAN_ROWS} rows."
+    )
 
 
 def _title_notes(lines: list[str], start: int, delimiter: str) -> list[str]:
@@ -252,8 +258,10 @@ def _title_notes(lines: list[str], start: int, delimiter: str) -> list[str]:
     filled = [text for text in above if text]
     if not filled:
         return []
-    return [f"the header is on row {start + 1}; the {start} row(s) above it were not read "
-            f"as data ({filled[0][:60]!r})."]
+    return [
+        f"the header is on row {start + 1}; the {start} row(s) above it were not read "
+        f"as data ({filled[0][:60]!r})."
+    ]
 
 
 def _read_csv(
@@ -274,14 +282,24 @@ def _read_csv(
     try:
         # All text, nothing turned into NaN: the report shows cells as they were written.
         frame = pd.read_csv(
-            io.BytesIO(data), encoding=codec, sep=delimiter, skiprows=start, dtype=str,
-            keep_default_na=False, skip_blank_lines=False,
+            io.BytesIO(data),
+            encoding=codec,
+            sep=delimiter,
+            skiprows=start,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise _parse_error(exc, label, delimiter) from exc
     del data
-    loaded = _Loaded(frame, _positions(frame, start + 2), label, text_cells=True,
-                     notes=notes + _title_notes(lines, start, delimiter))
+    loaded = _Loaded(
+        frame,
+        _positions(frame, start + 2),
+        label,
+        text_cells=True,
+        notes=notes + _title_notes(lines, start, delimiter),
+    )
     loaded = _drop_blank_rows(loaded)
     _check_row_delimiters(loaded, delimiter)
     return loaded

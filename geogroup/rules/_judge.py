@@ -42,8 +42,10 @@ def _distinct(p: PlanArrays, codes: np.ndarray) -> np.ndarray:
     """Distinct values of ``codes`` (integers) among the assigned schools of each group."""
     at = np.flatnonzero(p.assigned)
     pairs = np.unique(np.stack([p.group[at], codes[at]], axis=1), axis=0)
-    return np.bincount(pairs[:, 0], minlength=len(p.group_names)) if len(pairs) else np.zeros(
-        len(p.group_names), dtype=np.int64
+    return (
+        np.bincount(pairs[:, 0], minlength=len(p.group_names))
+        if len(pairs)
+        else np.zeros(len(p.group_names), dtype=np.int64)
     )
 
 
@@ -52,14 +54,26 @@ def _role(p: PlanArrays, policy: Policy) -> list[Row]:
     unknown = p.ids[~np.isin(p.role, list(S.ROLES))].tolist()
     if unknown:
         values = sorted({str(r) for r in p.role[~np.isin(p.role, list(S.ROLES))]})
-        out.append(row("role", None, unknown,
-                       f"role {', '.join(repr(v) for v in values)} is not one of "
-                       f"{', '.join(S.ROLES)} (schools {shown(unknown)}); counted as members"))
+        out.append(
+            row(
+                "role",
+                None,
+                unknown,
+                f"role {', '.join(repr(v) for v in values)} is not one of "
+                f"{', '.join(S.ROLES)} (schools {shown(unknown)}); counted as members",
+            )
+        )
     no_group = p.ids[np.isin(p.role, [S.LEAD, S.MEMBER]) & (p.group < 0)].tolist()
     if no_group:
-        out.append(row("role", None, no_group,
-                       f"{len(no_group)} lead or member school(s) have no group_id "
-                       f"({shown(no_group)}); counted as unassigned"))
+        out.append(
+            row(
+                "role",
+                None,
+                no_group,
+                f"{len(no_group)} lead or member school(s) have no group_id "
+                f"({shown(no_group)}); counted as unassigned",
+            )
+        )
     return out
 
 
@@ -67,8 +81,14 @@ def _unassigned(p: PlanArrays, policy: Policy) -> list[Row]:
     silent = p.ids[~p.assigned & ~p.has_reason].tolist()
     if not silent:
         return []
-    return [row("unassigned", None, silent,
-                f"{len(silent)} school(s) in no group and no reason given ({shown(silent)})")]
+    return [
+        row(
+            "unassigned",
+            None,
+            silent,
+            f"{len(silent)} school(s) in no group and no reason given ({shown(silent)})",
+        )
+    ]
 
 
 def _one_lead(p: PlanArrays, policy: Policy) -> list[Row]:
@@ -79,9 +99,14 @@ def _one_lead(p: PlanArrays, policy: Policy) -> list[Row]:
         name = p.group_names[g]
         at = p.group_positions()[g]
         leads = p.ids[at[p.lead[at]]].tolist()
-        detail = f"{name} has {len(leads)} leads ({', '.join(leads)})" if leads else f"{name} has no lead"
-        out.append(row("one_lead", name, leads or _schools_of(p, g),
-                       f"{detail}; a group has exactly one"))
+        detail = (
+            f"{name} has {len(leads)} leads ({', '.join(leads)})"
+            if leads
+            else f"{name} has no lead"
+        )
+        out.append(
+            row("one_lead", name, leads or _schools_of(p, g), f"{detail}; a group has exactly one")
+        )
     return out
 
 
@@ -90,9 +115,15 @@ def _members(p: PlanArrays, policy: Policy) -> list[Row]:
     size = p.per_group(p.member)
     used = p.per_group(p.assigned) > 0
     bad = np.flatnonzero(used & ((size < lo) | (size > hi)))
-    return [row("members", p.group_names[g], _schools_of(p, g),
-                f"{p.group_names[g]} has {int(size[g])} members; policy members = [{lo}, {hi}]")
-            for g in bad]
+    return [
+        row(
+            "members",
+            p.group_names[g],
+            _schools_of(p, g),
+            f"{p.group_names[g]} has {int(size[g])} members; policy members = [{lo}, {hi}]",
+        )
+        for g in bad
+    ]
 
 
 def _n_groups(p: PlanArrays, policy: Policy) -> list[Row]:
@@ -103,26 +134,42 @@ def _n_groups(p: PlanArrays, policy: Policy) -> list[Row]:
     pairs = np.unique(np.stack([p.unit[at], p.group[at]], axis=1), axis=0).reshape(-1, 2)
     count = np.bincount(pairs[:, 0], minlength=len(p.unit_names))
     out = []
-    for u in np.flatnonzero(count != wanted):
+    for u in np.flatnonzero((count > 0) & (count != wanted)):  # a unit with no group: no plan
         where = f"unit {p.unit_names[u]!r}: " if p.unit_names[u] else ""
-        out.append(row("n_groups", None, [], f"{where}{count[u]} groups; policy n_groups = {wanted}"))
+        out.append(
+            row("n_groups", None, [], f"{where}{count[u]} groups; policy n_groups = {wanted}")
+        )
     return out
 
 
 def _leads(p: PlanArrays, policy: Policy) -> list[Row]:
     if p.may_lead is None:
-        return _cannot("leads", f"policy leads = {policy.leads!r} but the plan has no column "
-                                f"{policy.lead_rule[1]!r}")
+        return _cannot(
+            "leads",
+            f"policy leads = {policy.leads!r} but the plan has no column {policy.lead_rule[1]!r}",
+        )
     locked = np.zeros(p.n, bool) if p.fixed is None else np.array([f is not None for f in p.fixed])
     rule = repr(policy.leads) if isinstance(policy.leads, str) else f"[{shown(list(policy.leads))}]"
-    out = [row("leads", p.group_names[p.group[i]], [p.ids[i]],
-               f"lead {p.ids[i]} of {p.group_names[p.group[i]]} (quality {p.quality[i]:g}) may "
-               f"not lead under policy leads = {rule}")
-           for i in np.flatnonzero(p.lead & ~p.may_lead & ~locked)]
+    out = [
+        row(
+            "leads",
+            p.group_names[p.group[i]],
+            [p.ids[i]],
+            f"lead {p.ids[i]} of {p.group_names[p.group[i]]} (quality {p.quality[i]:g}) may "
+            f"not lead under policy leads = {rule}",
+        )
+        for i in np.flatnonzero(p.lead & ~p.may_lead & ~locked)
+    ]
     idle = p.ids[p.named & ~p.lead].tolist()
     if idle:
-        out.append(row("leads", None, idle, f"school(s) {shown(idle)} are named as leads by the "
-                                             "policy but do not lead a group"))
+        out.append(
+            row(
+                "leads",
+                None,
+                idle,
+                f"school(s) {shown(idle)} are named as leads by the policy but do not lead a group",
+            )
+        )
     return out
 
 
@@ -136,8 +183,14 @@ def _distance(p: PlanArrays, policy: Policy) -> list[Row]:
     for g in np.unique(p.group[far]):
         at = np.flatnonzero(far & (p.group == g))
         text = ", ".join(f"{p.ids[i]} {km[i]:.2f} km" for i in at)
-        out.append(row("max_distance_km", p.group_names[g], p.ids[at],
-                       f"{text} from the lead of {p.group_names[g]}; policy max_distance_km = {cap:g}"))
+        out.append(
+            row(
+                "max_distance_km",
+                p.group_names[g],
+                p.ids[at],
+                f"{text} from the lead of {p.group_names[g]}; policy max_distance_km = {cap:g}",
+            )
+        )
     return out
 
 
@@ -148,10 +201,16 @@ def _pairing(p: PlanArrays, policy: Policy) -> list[Row]:
         return _cannot("pair_urban_rural", "the plan has no 'area' column")
     urban_led = p.per_group(p.lead & p.urban) > 0
     rural = p.per_group(p.member & p.rural)
-    return [row("pair_urban_rural", p.group_names[g], _schools_of(p, g),
-                f"{p.group_names[g]} has an urban lead and no rural member; "
-                "policy pair_urban_rural = true")
-            for g in np.flatnonzero(urban_led & (rural < 1))]
+    return [
+        row(
+            "pair_urban_rural",
+            p.group_names[g],
+            _schools_of(p, g),
+            f"{p.group_names[g]} has an urban lead and no rural member; "
+            "policy pair_urban_rural = true",
+        )
+        for g in np.flatnonzero(urban_led & (rural < 1))
+    ]
 
 
 def _weak(p: PlanArrays, policy: Policy) -> list[Row]:
@@ -160,10 +219,16 @@ def _weak(p: PlanArrays, policy: Policy) -> list[Row]:
         return []
     weak = p.per_group(p.member & p.weak)
     used = p.per_group(p.assigned) > 0
-    return [row("min_weak_per_group", p.group_names[g], _schools_of(p, g),
-                f"{p.group_names[g]} has {int(weak[g])} weak members (bottom "
-                f"{policy.weak_share:g} by quality); policy min_weak_per_group = {need}")
-            for g in np.flatnonzero(used & (weak < need))]
+    return [
+        row(
+            "min_weak_per_group",
+            p.group_names[g],
+            _schools_of(p, g),
+            f"{p.group_names[g]} has {int(weak[g])} weak members (bottom "
+            f"{policy.weak_share:g} by quality); policy min_weak_per_group = {need}",
+        )
+        for g in np.flatnonzero(used & (weak < need))
+    ]
 
 
 def _levels(p: PlanArrays, policy: Policy) -> list[Row]:
@@ -180,17 +245,29 @@ def _levels(p: PlanArrays, policy: Policy) -> list[Row]:
         values, counts = np.unique(levels.astype(str), return_counts=True)
         ref = leads[0] if len(leads) else values[np.argmax(counts)]
         text = ", ".join(f"{v} ({c})" for v, c in zip(values, counts, strict=True))
-        out.append(row("levels", p.group_names[g], p.ids[at[levels != ref]],
-                       f"{p.group_names[g]} mixes levels {text}; policy levels = 'same'"))
+        out.append(
+            row(
+                "levels",
+                p.group_names[g],
+                p.ids[at[levels != ref]],
+                f"{p.group_names[g]} mixes levels {text}; policy levels = 'same'",
+            )
+        )
     return out
 
 
 def _by(p: PlanArrays, policy: Policy) -> list[Row]:
     count = _distinct(p, p.by_code)
-    return [row("by", p.group_names[g], _schools_of(p, g),
-                f"{p.group_names[g]} holds schools of {count[g]} units of the plan's 'by' "
-                "column; a group stays within its unit")
-            for g in np.flatnonzero(count > 1)]
+    return [
+        row(
+            "by",
+            p.group_names[g],
+            _schools_of(p, g),
+            f"{p.group_names[g]} holds schools of {count[g]} units of the plan's 'by' "
+            "column; a group stays within its unit",
+        )
+        for g in np.flatnonzero(count > 1)
+    ]
 
 
 def _spacing(p: PlanArrays, policy: Policy) -> list[Row]:
@@ -209,9 +286,15 @@ def _spacing(p: PlanArrays, policy: Policy) -> list[Row]:
             if spaced(km, spacing):
                 continue
             ga, gb = p.group_names[p.group[i]], p.group_names[p.group[j]]
-            out.append(row("min_lead_spacing_km", f"{ga}, {gb}", [p.ids[i], p.ids[j]],
-                           f"leads {p.ids[i]} ({ga}) and {p.ids[j]} ({gb}) are {km:.2f} km apart; "
-                           f"policy min_lead_spacing_km = {spacing:g}"))
+            out.append(
+                row(
+                    "min_lead_spacing_km",
+                    f"{ga}, {gb}",
+                    [p.ids[i], p.ids[j]],
+                    f"leads {p.ids[i]} ({ga}) and {p.ids[j]} ({gb}) are {km:.2f} km apart; "
+                    f"policy min_lead_spacing_km = {spacing:g}",
+                )
+            )
     return out
 
 
@@ -231,20 +314,33 @@ def _fixed(p: PlanArrays, policy: Policy) -> list[Row]:
             continue
         home = groups[np.argmax(counts)]
         left = at if home < 0 else at[where[at] != home]
-        spread = ", ".join(f"{p.group_names[g] if g >= 0 else 'unassigned'} ({c})"
-                           for g, c in zip(groups, counts, strict=True))
-        out.append(row("fixed_group", None if home < 0 else p.group_names[home], p.ids[left],
-                       f"fixed group {labels[at[0]]!r} is spread over {spread}; its schools stay "
-                       "together"))
+        spread = ", ".join(
+            f"{p.group_names[g] if g >= 0 else 'unassigned'} ({c})"
+            for g, c in zip(groups, counts, strict=True)
+        )
+        out.append(
+            row(
+                "fixed_group",
+                None if home < 0 else p.group_names[home],
+                p.ids[left],
+                f"fixed group {labels[at[0]]!r} is spread over {spread}; its schools stay together",
+            )
+        )
     labelled = np.where(labels != "", codes, -1)
     for g in np.flatnonzero(_distinct(p, labelled) > 1):
         at = p.group_positions()[g]
         found = sorted(set(labels[at]) - {""})
         if len(found) > 1:
             at = at[labels[at] != ""]
-            out.append(row("fixed_group", p.group_names[g], p.ids[at],
-                           f"{p.group_names[g]} holds schools of several fixed groups "
-                           f"({', '.join(found)})"))
+            out.append(
+                row(
+                    "fixed_group",
+                    p.group_names[g],
+                    p.ids[at],
+                    f"{p.group_names[g]} holds schools of several fixed groups "
+                    f"({', '.join(found)})",
+                )
+            )
     return out
 
 

@@ -73,20 +73,25 @@ class PlanArrays:
         """Sum of ``flags`` over the assigned schools (in ``mask``) of each group."""
         keep = self.assigned if mask is None else self.assigned & mask
         return np.bincount(
-            self.group[keep], weights=np.asarray(flags, dtype=float)[keep],
+            self.group[keep],
+            weights=np.asarray(flags, dtype=float)[keep],
             minlength=len(self.group_names),
         )
 
     def group_positions(self) -> list[NDArray[np.int64]]:
         """Positions of the assigned schools of each group, in position order."""
         if "group" not in self._index:
-            self._index["group"] = _split(np.flatnonzero(self.assigned), self.group, len(self.group_names))
+            self._index["group"] = _split(
+                np.flatnonzero(self.assigned), self.group, len(self.group_names)
+            )
         return self._index["group"]
 
     def unit_positions(self) -> list[NDArray[np.int64]]:
         """Positions of the schools of each unit, in position order."""
         if "unit" not in self._index:
-            self._index["unit"] = _split(np.flatnonzero(self.unit >= 0), self.unit, len(self.unit_names))
+            self._index["unit"] = _split(
+                np.flatnonzero(self.unit >= 0), self.unit, len(self.unit_names)
+            )
         return self._index["unit"]
 
     def lead_position(self) -> NDArray[np.int64]:
@@ -117,7 +122,7 @@ class PlanArrays:
 
     def _km(self, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.float64]:
         km = np.hypot(*(self.xy[a] - self.xy[b]).T) / 1000.0
-        other = self.epsg[a] != self.epsg[b]
+        other = self.unit[a] != self.unit[b]
         if other.any():
             geod = pyproj.Geod(ellps="WGS84")
             lon1, lat1 = self.lonlat[a[other]].T
@@ -145,8 +150,10 @@ def plan_roles(schools: pd.DataFrame) -> tuple[NDArray[np.object_], NDArray[np.o
     group = _labels(schools[S.GROUP_ID]) if S.GROUP_ID in schools else np.full(n, None, object)
     roles = _labels(schools[S.ROLE]) if S.ROLE in schools else np.full(n, None, object)
     role = np.array(
-        [r.lower() if r is not None else (S.UNASSIGNED if g is None else "")
-         for r, g in zip(roles, group, strict=True)],
+        [
+            r.lower() if r is not None else (S.UNASSIGNED if g is None else "")
+            for r, g in zip(roles, group, strict=True)
+        ],
         dtype=object,
     )
     return group, role

@@ -141,7 +141,6 @@ def spaced(d_km: NDArray[np.float64] | float, spacing_km: float) -> NDArray[np.b
     return np.asarray(d_km) >= spacing_km - TOLERANCE_KM
 
 
-
 # --- units ----------------------------------------------------------------------------------
 
 
@@ -183,7 +182,6 @@ def unit_seed(random_state: int | None, label: str) -> list[int] | None:
     if random_state is None:
         return None
     return [int(random_state), zlib.crc32(label.encode("utf-8"))]
-
 
 
 # --- the weak set and the lead pool (one unit) -------------------------------------------
@@ -242,6 +240,3 @@ def lead_flags(
     k = max(1, math.ceil(value * n - 1e-9))
     may[rank_order(quality, ids)[::-1][:k]] = True
     return may, named
-
-
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ PLACEHOLDERS = frozenset(
 """Cells that mean "missing" in every contract column (case-insensitive)."""
 
 
+_WHOLE = re.compile(r"^([-+]?\d+)\.0*$")  # "1.0" is 1, as a spreadsheet wrote it
+
+
 def _missing(v: object) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
@@ -27,8 +31,8 @@ def words(values: pd.Series | NDArray | list) -> NDArray[np.object_]:
 
     Examples
     --------
-    >>> words([" Yes", 1.0, None, "N/A", "√"]).tolist()
-    ['yes', '1', None, None, '√']
+    >>> words([" Yes", 1.0, "1.0", None, "N/A", "√"]).tolist()
+    ['yes', '1', '1', None, None, '√']
     """
     out = []
     for v in pd.Series(values, dtype=object).tolist():
@@ -42,7 +46,8 @@ def words(values: pd.Series | NDArray | list) -> NDArray[np.object_]:
             out.append(str(int(v)))
             continue
         text = str(v).strip().casefold()
-        out.append(None if text in PLACEHOLDERS else text)
+        whole = _WHOLE.match(text)
+        out.append(None if text in PLACEHOLDERS else whole.group(1) if whole else text)
     return np.array(out, dtype=object)
 
 
