@@ -76,7 +76,9 @@ def run_jobs(
         return [_tick(bar, fn(job)) for job in jobs]
     from joblib import Parallel, delayed
 
-    parallel = Parallel(n_jobs=n_workers, backend="loky", return_as="generator")
+    # Batches of a quarter of a worker's share: few round trips, and still balanced.
+    batch = max(1, len(jobs) // (4 * n_workers))
+    parallel = Parallel(n_jobs=n_workers, backend="loky", batch_size=batch, return_as="generator")
     return [_tick(bar, r) for r in parallel(delayed(fn)(job) for job in jobs)]
 
 
