@@ -77,6 +77,10 @@ class Policy:
     allow_unassigned
         Leave a school that no lead can take (beyond the distance cap) unassigned with its
         reason instead of raising :class:`~geogroup.InfeasibleError`.
+    keep_far
+        Group a school that lies far from every other school of its unit (more than 50 km,
+        and more than ten times the unit's usual spacing: usually a wrong coordinate). By
+        default such a school is left unassigned with that reason, for the planner to check.
     method
         The grouping method the policy document implies, used when none is asked for.
     output
@@ -111,6 +115,7 @@ class Policy:
     balance_weight: float = 1.0
     move_cost: float = 1.0
     allow_unassigned: bool = False
+    keep_far: bool = False
     method: str = "fast"
     output: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -207,33 +212,86 @@ def _toml_value(value: Any) -> str:
     return f'"{text}"'
 
 
+_MAX_KM = 20_000.0  # half the Earth's circumference: any distance beyond is a typo
+_MAX_WEIGHT = 1e6  # a weight of a million already makes the other terms vanish
+
+
 def _problems(p: Policy) -> list[str]:
     """Every problem of a policy, each naming its field, so one error lists them all."""
     out: list[str] = []
+    out += _type_problems(p)
+    if out:
+        return out  # the value checks below assume the types are right
     out += _member_problems(p)
-    if p.n_groups is not None and (not isinstance(p.n_groups, int) or p.n_groups < 1):
+    if p.n_groups is not None and p.n_groups < 1:
         out.append(f"policy field 'n_groups': expected a whole number >= 1, got {p.n_groups!r}")
-    for name in ("max_distance_km", "min_lead_spacing_km", "balance_weight", "move_cost"):
+    limits = {
+        "max_distance_km": _MAX_KM,
+        "min_lead_spacing_km": _MAX_KM,
+        "balance_weight": _MAX_WEIGHT,
+        "move_cost": _MAX_WEIGHT,
+    }
+    for name, most in limits.items():
         value = getattr(p, name)
-        if value is None and name == "max_distance_km":
+        if value is None:
             continue
-        if not isinstance(value, int | float) or math.isnan(value) or value < 0:
-            out.append(f"policy field {name!r}: expected a number >= 0, got {value!r}")
+        if not math.isfinite(value) or not 0 <= value <= most:
+            out.append(
+                f"policy field {name!r}: expected a number from 0 to {most:g}, got {value!r}"
+            )
     if p.max_distance_km == 0:
         out.append(
             "policy field 'max_distance_km': 0 km allows no member at all; omit it for no cap"
         )
-    if not isinstance(p.weak_share, int | float) or not 0 < p.weak_share < 1:
+    if not 0 < p.weak_share < 1:
         out.append(
             f"policy field 'weak_share': expected a share between 0 and 1, got {p.weak_share!r}"
         )
-    if not isinstance(p.min_weak_per_group, int) or p.min_weak_per_group < 0:
+    if p.min_weak_per_group < 0:
         out.append(
-            f"policy field 'min_weak_per_group': expected a whole number >= 0, got {p.min_weak_per_group!r}"
+            "policy field 'min_weak_per_group': expected a whole number >= 0, got "
+            f"{p.min_weak_per_group!r}"
         )
     if p.levels not in LEVEL_RULES:
         out.append(f"policy field 'levels': expected 'same' or 'mixed', got {p.levels!r}")
     out += _lead_problems(p.leads)
+    return out
+
+
+_KINDS = {
+    "name": (str,),
+    "description": (str,),
+    "source": (str,),
+    "method": (str,),
+    "levels": (str,),
+    "pair_urban_rural": (bool,),
+    "allow_unassigned": (bool,),
+    "keep_far": (bool,),
+    "n_groups": (int, type(None)),
+    "min_weak_per_group": (int,),
+    "max_distance_km": (int, float, type(None)),
+    "min_lead_spacing_km": (int, float),
+    "balance_weight": (int, float),
+    "move_cost": (int, float),
+    "weak_share": (int, float),
+}
+_KIND_WORDS = {str: "text", bool: "true or false", int: "a whole number", float: "a number"}
+
+
+def _type_problems(p: Policy) -> list[str]:
+    """Fields of the wrong type: a TOML ``"no"`` where true/false belongs is not false."""
+    out = []
+    for name, kinds in _KINDS.items():
+        value = getattr(p, name)
+        # True is an int to Python: a bool passes only where a bool is wanted.
+        ok = isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
+        if not ok:
+            wanted = " or ".join(
+                _KIND_WORDS.get(k, "nothing") for k in kinds if k is not type(None)
+            )
+            if type(None) in kinds:
+                wanted += " (or left out)"
+            out.append(f"policy field {name!r}: expected {wanted}, got {value!r}")
     return out
 
 
@@ -311,38 +369,77 @@ def policy_from_dict(
         raise PolicyError(f"{where}: {exc}") from None
 
 
-def read_policy(path: str | Path) -> Policy:
+def read_policy(path: str | Path, *, _seen: tuple[str, ...] = ()) -> Policy:
     """Read a policy from a TOML file with a ``[policy]`` table and an optional ``[output]``.
 
-    ``base = "shandong"`` in the table starts from that preset (its rules and its output
-    names) and changes what follows.
+    ``base = "shandong"`` in the table starts from that preset (or from another policy
+    file: its rules and its output names) and changes what follows.
     """
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")  # a BOM, as Notepad writes it, is fine
     except FileNotFoundError:
         raise PolicyError(f"policy file {str(path)!r} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise PolicyError(
+            f"policy file {str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            "save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise PolicyError(f"policy file {str(path)!r} cannot be read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"policy file {str(path)!r} is not valid TOML: {exc}") from None
-    return _policy_from_toml(data, str(path))
+    return _policy_from_toml(data, str(path), _seen=(*_seen, str(path.resolve())))
 
 
-def _policy_from_toml(data: Mapping[str, Any], where: str) -> Policy:
+def _policy_from_toml(
+    data: Mapping[str, Any], where: str, *, _seen: tuple[str, ...] = ()
+) -> Policy:
     extra_tables = sorted(set(data) - {"policy", "output"})
     if "policy" not in data or extra_tables:
         raise PolicyError(
             f"{where}: expected a [policy] table and optionally an [output] table, found "
             f"{sorted(data) or 'nothing'}; put every rule under [policy]"
         )
+    for key in ("policy",):
+        if not isinstance(data[key], Mapping):
+            raise PolicyError(
+                f"{where}: [{key}] must be one table, got {type(data[key]).__name__} "
+                f"(write [{key}], not [[{key}]])"
+            )
     table = dict(data["policy"])
     output = data.get("output", {})
     base = table.pop("base", None)
     if base is not None:
-        start = get_policy(base)
+        start = _base_policy(base, where, _seen)
         table = {**start.to_dict(), **table}
-        if isinstance(output, Mapping):
-            output = {**start.output, **output}
+        output = {**start.output, **output} if isinstance(output, Mapping) else output
     return policy_from_dict(table, where=where, output=output)
+
+
+def _base_policy(base: Any, where: str, seen: tuple[str, ...]) -> Policy:
+    if not isinstance(base, str) or not base.strip():
+        raise PolicyError(f"{where}: 'base' must name a preset or a policy file, got {base!r}")
+    if base in _PRESETS:
+        return _PRESETS[base]
+    path = Path(base)
+    if not path.is_absolute() and where and Path(where).parent.exists():
+        beside = Path(where).parent / path
+        path = beside if beside.exists() else path
+    if str(path.resolve()) in seen:
+        chain = " -> ".join([*seen, str(path.resolve())])
+        raise PolicyError(f"{where}: 'base' makes a cycle ({chain}); break it")
+    if not path.is_file():
+        raise PolicyError(
+            f"{where}: 'base' = {base!r} is neither a preset ({', '.join(sorted(_PRESETS))}) "
+            "nor a policy file"
+        )
+    return read_policy(path, _seen=seen)
+
+
+_PRESETS: dict[str, Policy] = {}  # filled once the preset files are read, below
 
 
 def _load_presets() -> dict[str, Policy]:
@@ -355,7 +452,8 @@ def _load_presets() -> dict[str, Policy]:
     return out
 
 
-PRESETS: dict[str, Policy] = _load_presets()
+_PRESETS.update(_load_presets())
+PRESETS: dict[str, Policy] = _PRESETS
 """The policy documents the project comes from, by name (see ``geogroup/presets/``)."""
 
 

@@ -113,7 +113,7 @@ def test_fixed_number_of_groups_and_fixed_leads():
             Policy(members=(1, 3), min_weak_per_group=3, weak_share=0.1, leads="top:0.5"),
             [
                 "'min_weak_per_group' = 3",
-                "needs 21 weak schools",
+                "needs 21 weak members",
                 "'weak_share' = 0.1 makes 3 weak",
             ],
         ),
@@ -157,7 +157,7 @@ def test_sparse_exact_widens_until_feasible_and_says_it_is_restricted():
 
     schools = random_schools(40, seed=12)
     policy = Policy(members=(2, 4), leads="top:0.4", min_weak_per_group=1, weak_share=0.3)
-    plan = ExactGrouper(policy=policy, k=1, max_pairs=10).fit(schools).plan_
+    plan = ExactGrouper(policy=policy, k=1, max_pairs=10, warm_start=False).fit(schools).plan_
     unit = plan.units[0]
     # One candidate lead per school cannot meet the size and weak-school rules: k widened,
     # and the plan says its optimum is for the restricted model.
@@ -231,8 +231,8 @@ def test_relaxation_with_rows_added_lazily_solves_the_full_relaxation(policy):
     from geogroup.group._model import Relaxation
 
     problem = prepare_problem(random_schools(150, seed=5), policy)
-    lazy = Relaxation(problem, 24, time_limit=60.0, linked=2)
-    full = Relaxation(problem, 24, time_limit=60.0, linked=10**6)
+    lazy = Relaxation(problem, 24, deadline=time.perf_counter() + 60, linked=2)
+    full = Relaxation(problem, 24, deadline=time.perf_counter() + 60, linked=10**6)
     assert len(full.model.lazy[0]) == 0 and len(lazy.model.lazy[0]) > 0
     assert lazy.h.getInfo().objective_function_value == pytest.approx(
         full.h.getInfo().objective_function_value, rel=1e-9
@@ -247,10 +247,10 @@ def test_assignment_after_a_dive_may_leave_out_a_lead_the_dive_fixed():
 
     policy = Policy(members=(2, 3), leads="top:0.3")
     problem = prepare_problem(random_schools(120, seed=3), policy)
-    relaxed = Relaxation(problem, 24, time_limit=60.0)
+    relaxed = Relaxation(problem, 24, deadline=time.perf_counter() + 60)
     dived = relaxed.dive()
     assert dived is not None
-    fresh = Relaxation(problem, 24, time_limit=60.0)
+    fresh = Relaxation(problem, 24, deadline=time.perf_counter() + 60)
     for left_out in dived[:5]:
         leads = relaxed.covering(dived[dived != left_out])
         assert (relaxed.assignment(leads) is None) == (fresh.assignment(leads) is None)
@@ -275,7 +275,7 @@ def test_a_restricted_model_that_cannot_cover_every_school_is_refused_before_hig
     solver.run()
     assert solver.getModelStatus() == highspy.HighsModelStatus.kInfeasible
     with pytest.raises(InfeasibleError, match="more schools need a lead of their own"):
-        Relaxation(problem, 4, time_limit=60.0)
+        Relaxation(problem, 4, deadline=time.perf_counter() + 60)
     plan = propose(random_schools(120, seed=8), policy, method="fast")
     assert plan.schools[S.GROUP_ID].nunique() == 3
 
@@ -309,6 +309,7 @@ def test_fast_keeps_the_best_of_its_starts(seed):
     grouper = FastGrouper(policy=policy, recentre_rounds=0, polish_trials=0)
     worker = copy.copy(grouper)
     worker._trials_left, worker._relaxed = grouper.lead_trials, None
+    worker._deadline = time.perf_counter() + 60
     starts = worker._relaxed_starts(problem)
     assert len(starts) >= 2
     rng = np.random.default_rng(rules.unit_seed(grouper.random_state, ""))
@@ -318,3 +319,33 @@ def test_fast_keeps_the_best_of_its_starts(seed):
     ]
     found = grouper._solve(problem, np.random.default_rng(rules.unit_seed(0, "")))
     assert found.objective <= min(improved) + 1e-9
+
+
+def test_exact_is_never_worse_than_its_warm_start_outside_the_restricted_model():
+    """A city-like unit: a restricted model (each school sees its 2 nearest leads) whose warm
+    start joins schools to leads outside those 2; the start's pairs stay in the model, and
+    exact returns a plan at least as good as fast's."""
+    from geogroup.group import ExactGrouper
+
+    schools = random_schools(300, seed=21, spread_deg=0.2)
+    policy = Policy(members=(1, 6), leads="top:0.3", weak_share=0.3, min_weak_per_group=1)
+    fast = propose(schools, policy, method="fast")
+    exact = ExactGrouper(policy=policy, k=2, max_pairs=100, time_limit=20).fit(schools).plan_
+    unit = exact.units[0]
+    assert unit["restricted"] is True and unit["k"] == 2
+    problem = prepare_problem(schools, policy)
+    pos = {sid: i for i, sid in enumerate(problem.ids)}
+    lead = np.array([pos[x] for x in fast.schools["lead_id"]])
+    xy = problem.xy
+    near = {
+        i: set(np.argsort(np.hypot(*(xy[problem.leads_pool] - xy[i]).T))[:2])
+        for i in range(problem.n)
+    }
+    outside = sum(
+        1
+        for i in range(problem.n)
+        if lead[i] != i and int(np.flatnonzero(problem.leads_pool == lead[i])[0]) not in near[i]
+    )
+    assert outside > 0  # the start does lie outside the k nearest leads
+    assert exact.objective <= fast.objective + 1e-9
+    assert exact.bound is not None and exact.bound <= exact.objective + 1e-9

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from geogroup import PolicyError
@@ -199,3 +201,55 @@ def test_bad_output_in_python_is_refused_too():
         Policy(output={"plan": "../x"})
     with pytest.raises(PolicyError, match=r"\[output\] key 'map'"):
         get_policy("ninghe").replace(output={"map": "../m.html"})
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("pair_urban_rural", "no", "'pair_urban_rural': expected true or false, got 'no'"),
+        ("allow_unassigned", "yes", "'allow_unassigned': expected true or false"),
+        ("n_groups", True, "'n_groups': expected a whole number"),
+        ("name", 123, "'name': expected text, got 123"),
+        ("balance_weight", float("inf"), "'balance_weight': expected a number from 0 to"),
+        ("move_cost", float("inf"), "'move_cost': expected a number from 0 to"),
+        ("max_distance_km", float("nan"), "'max_distance_km': expected a number from 0 to"),
+        ("min_weak_per_group", 1.5, "'min_weak_per_group': expected a whole number"),
+        ("keep_far", 1, "'keep_far': expected true or false"),
+    ],
+)
+def test_policy_fields_are_type_checked(field, value, fragment):
+    with pytest.raises(PolicyError, match=re.escape(fragment)):
+        Policy(**{field: value})
+
+
+def test_a_policy_file_with_a_bom_reads(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf[policy]\nname = 'bom'\nmembers = [1, 4]\n")
+    assert read_policy(path).members == (1, 4)
+
+
+def test_an_array_of_policy_tables_is_refused(tmp_path):
+    path = tmp_path / "array.toml"
+    path.write_text("[[policy]]\nname = 'a'\n[[policy]]\nname = 'b'\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"write \[policy\], not \[\[policy\]\]"):
+        read_policy(path)
+
+
+def test_a_base_cycle_is_named(tmp_path):
+    (tmp_path / "a.toml").write_text("[policy]\nbase = 'b.toml'\n", encoding="utf-8")
+    (tmp_path / "b.toml").write_text("[policy]\nbase = 'a.toml'\n", encoding="utf-8")
+    (tmp_path / "self.toml").write_text("[policy]\nbase = 'self.toml'\n", encoding="utf-8")
+    for name in ("a.toml", "self.toml"):
+        with pytest.raises(PolicyError, match="'base' makes a cycle"):
+            read_policy(tmp_path / name)
+
+
+def test_a_base_file_beside_the_policy(tmp_path):
+    (tmp_path / "county.toml").write_text(
+        "[policy]\nbase = 'shandong'\nname = 'county'\nmax_distance_km = 20\n", encoding="utf-8"
+    )
+    (tmp_path / "town.toml").write_text(
+        "[policy]\nbase = 'county.toml'\nname = 'town'\n", encoding="utf-8"
+    )
+    town = read_policy(tmp_path / "town.toml")
+    assert town.name == "town" and town.max_distance_km == 20 and town.max_members == 6

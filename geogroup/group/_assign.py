@@ -202,16 +202,28 @@ def _match(problem, leads, free, slot_lead, slot_kind, k):
         row_ind, col_ind = min_weight_full_bipartite_matching(graph)
     except ValueError:
         if k >= len(leads):
-            raise InfeasibleError(
-                f"no assignment of {len(free)} schools to {len(leads)} leads fits the size rule "
-                f"'members' = {list(problem.policy.members)} within the distance cap; raise the "
-                "maximum of 'members' or 'max_distance_km'"
-            ) from None
+            raise InfeasibleError(_no_matching(problem, len(free), len(leads), slot_kind)) from None
         return None, filled
     slot_of = np.empty(len(free), dtype=np.int64)
     slot_of[row_ind] = col_ind
     filled[slot_of] = True
     return slot_lead[slot_of], filled
+
+
+def _no_matching(problem: Problem, n_free: int, n_leads: int, slot_kind) -> str:
+    """Why no matching exists, naming only the rules in play."""
+    policy = problem.policy
+    rules_ = [f"'members' = {list(policy.members)}"]
+    if policy.max_distance_km is not None:
+        rules_.append(f"'max_distance_km' = {policy.max_distance_km:g}")
+    if (slot_kind == 2).any():
+        rules_.append("'pair_urban_rural' (a rural member under an urban lead)")
+    if (slot_kind == 3).any():
+        rules_.append(f"'min_weak_per_group' = {policy.min_weak_per_group}")
+    return (
+        f"no assignment of {n_free} schools to these {n_leads} leads meets "
+        f"{' and '.join(rules_)}; relax one of them, or allow more leads"
+    )
 
 
 def _raise_unfilled(problem, leads, slot_lead, slot_kind, filled) -> None:

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 from sklearn.base import BaseEstimator
 
 from geogroup import rules
@@ -221,12 +222,15 @@ class BaseGrouper(BaseEstimator):
         for report in reports:
             if report["status"] == "infeasible":
                 warnings.warn(f"left unassigned: {report['message']}", UserWarning, stacklevel=2)
+        _warn_far_members(reports, policy)
         plan_schools = pd.concat(pieces).reindex(schools.index)
         plan_schools = gpd.GeoDataFrame(plan_schools, geometry="geometry", crs=schools.crs)
         moved = None
         if previous is not None:
             plan_schools[S.GROUP_ID] = stable_ids(plan_schools, previous.schools)
             moved = count_moved(plan_schools, previous.schools)
+        if by is None:  # measured on the schools grouped: a typo left out is no reason
+            _warn_wide_area(plan_schools[plan_schools[S.ROLE] != S.UNASSIGNED], schools)
         plan = make_plan(self, policy, plan_schools, reports, rejected, moved, by)
         self._final_check(plan, policy, by)
         self.plan_ = plan
@@ -265,6 +269,7 @@ class BaseGrouper(BaseEstimator):
                 "message": message,
             }
         piece = unit_frame(unit, problem, solution, label)
+        far, longest, usual = far_members(problem, solution.lead)
         report = {
             "unit": label,
             "n": int(problem.active.sum()),
@@ -273,6 +278,10 @@ class BaseGrouper(BaseEstimator):
             "bound": solution.bound,
             "gap": solution.gap,
             "seconds": round(time.perf_counter() - t0, 3),
+            "spacing_km": round(problem.spacing_km, 3),
+            "far_members": far,
+            "longest_km": longest,
+            "median_member_km": usual,
             **solution.detail,
         }
         return piece, report
@@ -360,6 +369,79 @@ def _check_fixed_units(schools: gpd.GeoDataFrame, by: str | None, policy: Policy
             "schools of the other units (column fixed_group)"
             + (" or set levels = 'mixed'" if policy.levels == "same" else "")
         )
+
+
+FAR_MEMBER_FACTOR = 10.0
+FAR_MEMBER_MIN_KM = 50.0
+WIDE_AREA_KM = 300.0  # a county is rarely 100 km across, a large city 200 km
+
+
+def far_members(problem: Problem, lead: np.ndarray) -> tuple[int, float, float]:
+    """Members farther from their lead than ten times the unit's median member distance
+    and than 50 km — a plan a planner would question —, the longest member-to-lead distance
+    and the median one (km)."""
+    member = np.flatnonzero((lead >= 0) & (lead != np.arange(problem.n)))
+    if not len(member):
+        return 0, 0.0, 0.0
+    km = np.hypot(*(problem.xy[member] - problem.xy[lead[member]]).T) / 1000.0
+    usual = float(np.median(km))
+    limit = max(FAR_MEMBER_FACTOR * usual, FAR_MEMBER_MIN_KM)
+    return int((km > limit).sum()), round(float(km.max()), 3), round(usual, 3)
+
+
+def _warn_far_members(reports: list[dict], policy: Policy) -> None:
+    far = [r for r in reports if r.get("far_members")]
+    if not far:
+        return
+    worst = max(far, key=lambda r: r["longest_km"])
+    where = f" in unit {worst['unit']!r}" if worst["unit"] else ""
+    cap = (
+        "set 'max_distance_km'"
+        if policy.max_distance_km is None
+        else f"lower 'max_distance_km' (= {policy.max_distance_km:g})"
+    )
+    warnings.warn(
+        f"{sum(r['far_members'] for r in far)} member school(s) lie more than "
+        f"{FAR_MEMBER_FACTOR:g} times their unit's median member distance (and "
+        f"{FAR_MEMBER_MIN_KM:g} km) from their lead, up to {worst['longest_km']:,.1f} km{where} "
+        f"(a member is usually {worst['median_member_km']:.1f} km from its lead there); {cap}, "
+        "or group smaller units ('by')",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+_UNIT_WORDS = ("province", "city", "county", "district", "town", "region", "state", "省", "市",
+               "县", "区", "镇", "乡", "学区")  # fmt: skip
+
+
+def _warn_wide_area(grouped: gpd.GeoDataFrame, schools: gpd.GeoDataFrame) -> None:
+    """Schools spread over far more than a county, grouped as one unit: suggest 'by'."""
+    if len(grouped) < 2:
+        return
+    lon, lat = grouped.geometry.x.to_numpy(), grouped.geometry.y.to_numpy()
+    geod = pyproj.Geod(ellps="WGS84")
+    span = geod.inv(np.nanmin(lon), np.nanmin(lat), np.nanmax(lon), np.nanmax(lat))[2] / 1000.0
+    if not span > WIDE_AREA_KM:
+        return
+    candidates = [
+        str(c)
+        for c in schools.columns
+        if c != "geometry"
+        and any(w in str(c).lower() for w in _UNIT_WORDS)
+        and 2 <= schools[c].nunique(dropna=True) <= max(2, len(schools) // 3)
+    ]
+    hint = (
+        f"e.g. by={candidates[0]!r} (columns that look like units: {', '.join(candidates)})"
+        if candidates
+        else "by a column of counties or districts"
+    )
+    warnings.warn(
+        f"these {len(grouped):,} schools span {span:,.0f} km, far more than a county, and are "
+        f"grouped as one unit; group each unit on its own, {hint}",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _without_unit(schools: gpd.GeoDataFrame, by: str | None, policy: Policy) -> list:

@@ -11,6 +11,7 @@ restricted model's optimum is optimal *for that model*: the plan then says so
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,10 @@ from numpy.typing import NDArray
 
 from geogroup.errors import InfeasibleError
 from geogroup.group._base import BaseGrouper, solution_from
+from geogroup.group._diagnose import diagnose
 from geogroup.group._fast import FastGrouper
-from geogroup.group._model import Model
-from geogroup.group._problem import Problem, Solution
+from geogroup.group._model import Model, Result
+from geogroup.group._problem import Problem, Solution, evaluate
 
 __all__ = ["ExactGrouper"]
 
@@ -31,7 +33,8 @@ class ExactGrouper(BaseGrouper):
     Parameters
     ----------
     policy, random_state, time_limit, on_infeasible, n_jobs, backend, scheduler, progress
-        As for every method; ``time_limit`` is HiGHS's, per unit.
+        As for every method; ``time_limit`` bounds the whole method per unit: the warm
+        start (at most 30 % of it), building the model and HiGHS.
     k
         Candidate leads each school sees in a sparse model (doubled when infeasible).
     max_pairs
@@ -42,8 +45,9 @@ class ExactGrouper(BaseGrouper):
     threads
         HiGHS threads (None: HiGHS's default).
     warm_start
-        Give HiGHS the ``fast`` method's grouping as its first incumbent (it only helps:
-        HiGHS still proves or bounds the optimum itself).
+        Give HiGHS the ``fast`` method's grouping as its first incumbent; its pairs are
+        always in the model, and the plan returned is the better of HiGHS's incumbent and
+        the start (HiGHS still proves or bounds the optimum itself).
 
     Examples
     --------
@@ -74,51 +78,83 @@ class ExactGrouper(BaseGrouper):
         self.warm_start = warm_start
 
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
+        deadline = time.perf_counter() + self.time_limit
         pool = problem.leads_pool
         active = np.flatnonzero(problem.active)
         full = len(active) * len(pool) <= self.max_pairs
         k = len(pool) if full else min(self.k, len(pool))
-        start = _heuristic_start(problem, rng) if self.warm_start else None
+        start = None
+        if self.warm_start:
+            budget = _START_SHARE * self.time_limit
+            start = _heuristic_start(problem, rng, budget, self.random_state)
+        found, model = self._run_model(problem, k, start, deadline)
+        candidates = [] if found.lead is None else [found.lead]
+        if start is not None:
+            candidates.append(start)  # HiGHS starts from it, but a time limit can stop it early
+        if not candidates:
+            raise _no_grouping(problem, found, self.time_limit)
+        lead = min(candidates, key=lambda a: evaluate(problem, a)["objective"])
+        status = found.status if found.lead is not None else "time_limit"
+        sol = solution_from(
+            problem,
+            lead,
+            status,
+            k=int(model.k),
+            restricted=bool(model.k < len(pool)),
+            pairs=int(model.n_pairs),
+            kept_start=bool(start is not None and lead is start),
+        )
+        # HiGHS's bound is on the same objective: the gap is measured from the plan returned.
+        sol.bound = found.bound
+        if found.bound is not None:
+            sol.gap = max(0.0, (sol.objective - found.bound) / max(abs(sol.objective), 1e-9))
+        return sol
+
+    def _run_model(self, problem: Problem, k: int, start, deadline: float):
+        """HiGHS on the model of each school's ``k`` nearest leads (and the start's pairs);
+        ``k`` doubles while a restricted model without a start proves infeasible."""
+        pool = len(problem.leads_pool)
         while True:
-            model = Model(problem, k)
-            restricted = k < len(pool)
-            result = (
-                None
-                if restricted and model.surely_infeasible()
-                else model.solve(
-                    time_limit=self.time_limit,
+            model = Model(problem, k, start=start)
+            left = deadline - time.perf_counter()
+            restricted = k < pool
+            if left <= 0:
+                return Result(status="time_limit", bound=None), model
+            if restricted and start is None and model.surely_infeasible():
+                found = Result(status="infeasible", bound=None, infeasible=True)
+            else:
+                found = model.solve(
+                    time_limit=left,
                     mip_gap=self.mip_gap,
                     seed=int(self.random_state or 0),
                     threads=self.threads,
                     start=start,
                 )
-            )
-            if result is not None or not restricted:
-                break
-            k = min(2 * k, len(pool))
-        if result is None:
-            raise InfeasibleError(
-                f"no grouping of the {len(active)} schools meets every rule of policy "
-                f"{problem.policy.name!r} together (HiGHS proved the model infeasible); relax "
-                "'members', 'max_distance_km', 'pair_urban_rural' or 'min_weak_per_group'"
-            )
-        lead, status, bound, gap = result
-        sol = solution_from(
-            problem,
-            lead,
-            status,
-            k=int(k),
-            restricted=bool(k < len(pool)),
-            pairs=int(model.n_pairs),
+            if not (found.infeasible and restricted):
+                return found, model
+            k = min(2 * k, pool)
+
+
+_START_SHARE = 0.3  # of the time limit, at most, for the warm start
+
+
+def _no_grouping(problem: Problem, found: Result, time_limit: float) -> InfeasibleError:
+    if found.infeasible:
+        return InfeasibleError(
+            f"no grouping of the {int(problem.active.sum())} schools meets every rule of policy "
+            f"{problem.policy.name!r} together (HiGHS proved it); {diagnose(problem)}"
         )
-        # HiGHS's bound is on the same objective: report it and its gap as HiGHS gives them.
-        sol.bound = bound
-        sol.gap = gap
-        return sol
+    return InfeasibleError(
+        f"HiGHS found no grouping within time_limit={time_limit:g} s and the warm start found "
+        "none either; raise the time limit, or use method 'fast'"
+    )
 
 
-def _heuristic_start(problem: Problem, rng: np.random.Generator) -> NDArray[np.int64] | None:
+def _heuristic_start(
+    problem: Problem, rng: np.random.Generator, budget: float, seed: int | None
+) -> NDArray[np.int64] | None:
     try:
-        return FastGrouper(policy=problem.policy)._solve(problem, rng).lead
+        fast = FastGrouper(policy=problem.policy, time_limit=max(budget, 0.1), random_state=seed)
+        return fast._solve(problem, rng).lead
     except InfeasibleError:
         return None

@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from geogroup.errors import InfeasibleError
 from geogroup.group._assign import assign_to_leads, broken_groups, improve
 from geogroup.group._base import BaseGrouper, solution_from
+from geogroup.group._diagnose import diagnose
 from geogroup.group._leads import _far_enough, spread_leads, target_group_count
 from geogroup.group._model import Model, Relaxation
 from geogroup.group._problem import Problem, Solution, evaluate, judge
@@ -129,8 +130,10 @@ class FastGrouper(BaseGrouper):
         # The search keeps per-unit state (trials left, the relaxation) on the instance: a
         # copy per unit keeps units that share this object (Dask threads) apart.
         started = time.perf_counter()
+        worker = copy.copy(self)
+        worker._deadline = started + self.time_limit
         try:
-            solution = copy.copy(self)._search(problem, rng)
+            solution = worker._search(problem, rng)
         except InfeasibleError as exc:
             failed: InfeasibleError | None = exc
         else:
@@ -151,23 +154,25 @@ class FastGrouper(BaseGrouper):
             )
         return solution_from(problem, lead, "heuristic", start="model")
 
+    def _left(self) -> float:
+        """Seconds left of this unit's time limit."""
+        return self._deadline - time.perf_counter()
+
     def _model_plan(self, problem: Problem, time_limit: float) -> NDArray[np.int64] | None:
         """A plan from the full model (every candidate lead), or None when the unit is too
         large for it; raises when HiGHS proves there is none."""
         pool = len(problem.leads_pool)
         if int(problem.active.sum()) * pool > self.lp_max_pairs or pool == 0:
             return None
-        result = Model(problem, pool).solve(
+        found = Model(problem, pool).solve(
             time_limit=time_limit, mip_gap=1e-4, seed=int(self.random_state or 0)
         )
-        if result is None:
+        if found.infeasible:
             raise InfeasibleError(
                 f"no grouping of the {int(problem.active.sum())} schools meets every rule of "
-                f"policy {problem.policy.name!r} together (HiGHS proved it); relax 'members', "
-                "'max_distance_km', 'pair_urban_rural', 'min_weak_per_group', 'n_groups' or "
-                "'min_lead_spacing_km'"
+                f"policy {problem.policy.name!r} together (HiGHS proved it); {diagnose(problem)}"
             )
-        return result[0]
+        return found.lead
 
     def _search(self, problem: Problem, rng: np.random.Generator) -> Solution:
         start = time.perf_counter()
@@ -199,7 +204,7 @@ class FastGrouper(BaseGrouper):
                     best, best_obj = trial, trial_obj
         for _ in range(self.recentre_rounds if problem.policy.lead_rule[0] != "ids" else 0):
             moved_leads = _recentred(problem, best)
-            if moved_leads is None or time.perf_counter() - start > self.time_limit:
+            if moved_leads is None or self._left() <= 0:
                 break
             trial = self._regroup(problem, moved_leads)
             if trial is None:
@@ -234,7 +239,7 @@ class FastGrouper(BaseGrouper):
             return lead, swapped
         near = nearest(problem.xy[heads], problem.xy[free], k=min(2, len(free)))[0]
         for h, options in zip(heads, free[near], strict=True):
-            if misses >= self.swap_trials or self._trials_left <= 0:
+            if misses >= self.swap_trials or self._trials_left <= 0 or self._left() <= 0:
                 break
             if problem.must_lead[h]:
                 continue
@@ -268,7 +273,7 @@ class FastGrouper(BaseGrouper):
         current = evaluate(problem, lead)["objective"]
         batch = max(1, (len(leads) - problem.n_groups_range[0]) // 4)
         failures, skip = 0, set()
-        while failures < self.close_trials and self._trials_left > 0:
+        while failures < self.close_trials and self._trials_left > 0 and self._left() > 0:
             room = len(leads) - problem.n_groups_range[0]
             order = [h for h in _closing_order(problem, lead, leads) if h not in skip]
             batch = min(batch, room, len(order))
@@ -291,7 +296,7 @@ class FastGrouper(BaseGrouper):
     def _rematch(self, problem, lead, *, remove, add) -> NDArray[np.int64] | None:
         """The matching redone with some leads closed or replaced; None when it cannot meet
         the rules. Each call spends one of the unit's ``lead_trials``."""
-        if self._trials_left <= 0:
+        if self._trials_left <= 0 or self._left() <= 0:
             return None
         self._trials_left -= 1
         heads = np.unique(lead[lead >= 0])
@@ -321,7 +326,7 @@ class FastGrouper(BaseGrouper):
                     )
                 return leads, assign_to_leads(problem, leads, k=self.k)
             except InfeasibleError:
-                if g <= lowest or time.perf_counter() - start > self.time_limit:
+                if g <= lowest or self._left() <= 0:
                     raise
                 g -= 1
 
@@ -345,7 +350,9 @@ class FastGrouper(BaseGrouper):
             if kk > len(problem.leads_pool) or problem.n * kk > self.lp_max_pairs:
                 break
             try:
-                relaxed = Relaxation(problem, kk, time_limit=self.time_limit)
+                if self._left() <= 0:
+                    return None
+                relaxed = Relaxation(problem, kk, deadline=self._deadline)
             except InfeasibleError:
                 continue
             if relaxed.y is not None:
@@ -374,6 +381,8 @@ class FastGrouper(BaseGrouper):
                 options.append(dived)
         starts = []
         for leads in options:
+            if starts and self._left() <= 0:
+                break  # one start is enough when time is up
             leads = _spaced_cover(problem, leads, relaxed.covering(leads))
             if not lo <= len(leads) <= hi:
                 continue
@@ -390,7 +399,7 @@ class FastGrouper(BaseGrouper):
         return starts
 
     def _improve(self, problem, lead, rng, start) -> NDArray[np.int64]:
-        budget = max(0.1, self.time_limit - (time.perf_counter() - start))
+        budget = max(0.05, self._left())
         return improve(problem, lead, rng=rng, time_limit=budget, k=self.k)
 
 

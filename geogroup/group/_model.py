@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -34,7 +36,7 @@ from geogroup.errors import InfeasibleError
 from geogroup.group._problem import Problem, nearest_pairs
 from geogroup.locate import nearest, within_radius
 
-__all__ = ["Model", "Relaxation", "quiet_highs"]
+__all__ = ["Model", "Relaxation", "Result", "quiet_highs"]
 
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: "optimal",
@@ -59,19 +61,42 @@ def quiet_highs() -> highspy.Highs:
         os.close(saved)
 
 
-class Model:
-    """Column layout: pair variables x (n_pairs), then e (one per candidate lead)."""
+@dataclass
+class Result:
+    """What one HiGHS run found: a grouping (or None), the status, HiGHS's bound on the
+    objective (None when it has none yet) and whether it proved the model infeasible."""
 
-    def __init__(self, problem: Problem, k: int, *, linked: int | None = None) -> None:
+    status: str
+    bound: float | None
+    infeasible: bool = False
+    lead: NDArray[np.int64] | None = None
+
+
+class Model:
+    """Column layout: pair variables x (n_pairs), then e (one per candidate lead).
+
+    ``start``: a grouping whose pairs (each school and its lead) are always modelled, so a
+    sparse model never loses it (a warm start stays feasible for HiGHS)."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        k: int,
+        *,
+        linked: int | None = None,
+        start: NDArray[np.int64] | None = None,
+    ) -> None:
         # linked: the x[i, j] <= y_j row only for each school's ``linked`` nearest leads; the
         # others (``lazy``: their x and y columns) are left to the caller to add when a
         # solution breaks them. None: every row.
         self.linked = linked
+        self.k = k
         self.p = problem
         self.pool = problem.leads_pool
         self.pool_index = {int(j): c for c, j in enumerate(self.pool)}
         active = np.flatnonzero(problem.active)
         self.active = active
+        self.start = start
         pair_i, pair_j, dist = self._pairs(k)
         self.pair_i, self.pair_j, self.dist_km = pair_i, pair_j, dist
         self.n_pairs = len(pair_i)
@@ -98,6 +123,7 @@ class Model:
         # A lead's own pair (its y) is always there; locked schools see only their lead.
         rows, leads, dist = rows[keep], leads[keep], dist[keep]
         rows, leads, dist = self._with_required(k, rows, leads, dist)
+        rows, leads, dist = self._with_start(rows, leads, dist)
         own = np.isin(self.pool, self.active)
         locked = self.active[p.locked_to[self.active] >= 0]
         locked_d = np.hypot(*(p.xy[locked] - p.xy[p.locked_to[locked]]).T) / 1000.0
@@ -110,6 +136,20 @@ class Model:
         rows, leads, dist = rows[keep], leads[keep], dist[keep]
         pairs = np.unique(np.stack([rows, leads, np.round(dist * 1e6)], axis=1), axis=0)
         return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), pairs[:, 2] / 1e6
+
+    def _with_start(self, rows, leads, dist):
+        """Add the pairs of the start grouping (its members and their leads)."""
+        if self.start is None:
+            return rows, leads, dist
+        p = self.p
+        member = np.flatnonzero((self.start >= 0) & (self.start != np.arange(p.n)) & p.active)
+        member = member[np.isin(self.start[member], self.pool)]
+        d_km = np.hypot(*(p.xy[member] - p.xy[self.start[member]]).T) / 1000.0
+        return (
+            np.concatenate([rows, member]),
+            np.concatenate([leads, self.start[member]]),
+            np.concatenate([dist, d_km]),
+        )
 
     def _with_required(self, k, rows, leads, dist):
         """Add, for every candidate lead, its ``k`` nearest weak schools (under a weak-school
@@ -184,11 +224,11 @@ class Model:
         seed: int,
         threads: int | None = None,
         start: NDArray[np.int64] | None = None,
-    ):
-        """Solve the MIP; ``(lead, status, bound, gap)``, or None when it is infeasible."""
+    ) -> Result:
+        """Solve the MIP within ``time_limit`` seconds, from ``start`` when given."""
         h = quiet_highs()
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("time_limit", max(float(time_limit), 0.01))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         h.setOptionValue("random_seed", int(seed))
         if threads:
@@ -203,20 +243,17 @@ class Model:
         h.run()
         status = h.getModelStatus()
         info = h.getInfo()
-        if status == highspy.HighsModelStatus.kInfeasible:
-            return None
-        if info.primal_solution_status != 2:  # no feasible solution found
-            if status == highspy.HighsModelStatus.kTimeLimit:
-                raise InfeasibleError(
-                    f"HiGHS found no feasible grouping within time_limit={time_limit} s; "
-                    "raise the time limit or use method 'fast'"
-                )
-            return None
-        x = np.asarray(h.getSolution().col_value)[: self.n_pairs] > 0.5
-        lead = np.full(self.p.n, -1, dtype=np.int64)
-        lead[self.pair_i[x]] = self.pair_j[x]
-        gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
-        return lead, _STATUS.get(status, "feasible"), float(info.mip_dual_bound), gap
+        bound = float(info.mip_dual_bound)
+        result = Result(
+            status=_STATUS.get(status, "feasible"),
+            bound=bound if math.isfinite(bound) else None,
+            infeasible=status == highspy.HighsModelStatus.kInfeasible,
+        )
+        if info.primal_solution_status == 2:  # a feasible solution was found
+            x = np.asarray(h.getSolution().col_value)[: self.n_pairs] > 0.5
+            result.lead = np.full(self.p.n, -1, dtype=np.int64)
+            result.lead[self.pair_i[x]] = self.pair_j[x]
+        return result
 
     def _lp(self) -> highspy.HighsLp:
         p, policy = self.p, self.p.policy
@@ -406,8 +443,9 @@ class Relaxation:
         The unit.
     k
         Candidate leads each school sees.
-    time_limit
-        Seconds HiGHS may spend on each solve.
+    deadline
+        The ``time.perf_counter()`` by which every solve must end (a solve left without
+        time returns nothing).
     linked
         Nearest leads of each school whose ``x[i, j] <= y_j`` row is there from the start;
         None: three times as many as there are candidates per group (every row when that
@@ -415,7 +453,7 @@ class Relaxation:
     """
 
     def __init__(
-        self, problem: Problem, k: int, time_limit: float, linked: int | None = None
+        self, problem: Problem, k: int, deadline: float, linked: int | None = None
     ) -> None:
         if linked is None:
             # A school splits over more leads when few of the candidates will lead.
@@ -430,7 +468,7 @@ class Relaxation:
         self.h = quiet_highs()
         h = self.h
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", float(time_limit))
+        self.deadline = deadline
         # Serial dual simplex and a fixed seed: the same input gives the same relaxation.
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("parallel", "off")
@@ -454,6 +492,10 @@ class Relaxation:
         """Solve; add the left-out rows x[i, j] <= y_j the solution breaks, until none."""
         x_col, y_col = self.model.lazy
         while True:
+            left = self.deadline - time.perf_counter()
+            if left <= 0:
+                return None
+            self.h.setOptionValue("time_limit", left)
             self.h.run()
             if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return None

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import NDArray
 
 from geogroup import rules
@@ -56,6 +57,7 @@ class Problem:
     level: NDArray[np.object_] | None = None
     fixed: NDArray[np.object_] | None = None  # fixed_group labels (None: no such column)
     label: str = ""
+    spacing_km: float = 0.0  # median distance from a school to its nearest neighbour
 
     @property
     def n(self) -> int:
@@ -278,31 +280,78 @@ def _check_feasible(problem: Problem) -> None:
 
 
 def _check_pairing(problem: Problem) -> None:
-    policy = problem.policy
+    """The mix rules against the number of groups the sizes need: every binding rule is named
+    in one error, with its numbers."""
+    found = [m for m in (f(problem) for f in _MIX_CHECKS) if m]
+    if found:
+        raise InfeasibleError("; and ".join(found))
+
+
+def _pairing_bound(problem: Problem) -> str | None:
+    """Each urban-led group needs a rural member; a group led by a school that is not urban
+    needs none: so every group takes a rural school or a non-urban lead."""
+    if not problem.policy.pair_urban_rural:
+        return None
     g_lo = problem.n_groups_range[0]
-    active = problem.active
-    rural = problem.rural & active
+    rural = int((problem.rural & problem.active).sum())
     pool = problem.leads_pool
-    if policy.pair_urban_rural and problem.urban[pool].all() and rural.sum() < g_lo:
-        raise InfeasibleError(
-            f"policy 'pair_urban_rural' needs a rural member in each of at least {g_lo} urban-led "
-            f"groups, but there are {int(rural.sum())} rural schools; set pair_urban_rural = false "
-            "or add rural schools"
+    other_leads = int((~problem.urban[pool] & ~problem.rural[pool]).sum())
+    if g_lo <= rural + other_leads:
+        return None
+    lo, hi = problem.policy.members
+    urban = int((problem.urban & problem.active).sum())
+    return (
+        f"policy 'pair_urban_rural' gives every group led by an urban school a rural member, so "
+        f"each group takes a rural school (as a member or as its lead): {urban} urban and "
+        f"{rural} rural schools, but 'members' = [{lo}, {hi}] needs at least {g_lo} groups for "
+        f"{int(problem.active.sum())} schools; set pair_urban_rural = false, raise the maximum "
+        "of 'members', or group these schools with rural ones (another unit split, 'by')"
+    )
+
+
+def _weak_bound(problem: Problem) -> str | None:
+    policy = problem.policy
+    if not policy.min_weak_per_group:
+        return None
+    g_lo = problem.n_groups_range[0]
+    if policy.min_weak_per_group > policy.max_members:
+        return (
+            f"policy 'min_weak_per_group' = {policy.min_weak_per_group} exceeds the maximum of "
+            f"'members' = {policy.max_members}; lower it"
         )
-    if policy.min_weak_per_group:
-        n_weak = int((problem.weak & active & ~problem.must_lead).sum())
-        need = g_lo * policy.min_weak_per_group
-        if n_weak < need:
-            raise InfeasibleError(
-                f"policy 'min_weak_per_group' = {policy.min_weak_per_group} in each of at least "
-                f"{g_lo} groups needs {need} weak schools, but 'weak_share' = {policy.weak_share} "
-                f"makes {n_weak} weak; raise 'weak_share' or lower 'min_weak_per_group'"
-            )
-        if policy.min_weak_per_group > policy.max_members:
-            raise InfeasibleError(
-                f"policy 'min_weak_per_group' = {policy.min_weak_per_group} exceeds the maximum of "
-                f"'members' = {policy.max_members}; lower it"
-            )
+    n_weak = int((problem.weak & problem.active & ~problem.must_lead).sum())
+    need = g_lo * policy.min_weak_per_group
+    if n_weak >= need:
+        return None
+    return (
+        f"policy 'min_weak_per_group' = {policy.min_weak_per_group} in each of at least "
+        f"{g_lo} groups needs {need} weak members, but 'weak_share' = {policy.weak_share:g} "
+        f"makes {n_weak} weak schools that can be members; raise 'weak_share' or lower "
+        "'min_weak_per_group'"
+    )
+
+
+def _spacing_bound(problem: Problem) -> str | None:
+    """Leads at least s apart have disjoint discs of radius s/2 inside the candidates' hull
+    grown by s/2: their number is at most that area over one disc's."""
+    spacing = problem.policy.min_lead_spacing_km
+    pool = problem.leads_pool
+    g_lo = problem.n_groups_range[0]
+    if not spacing or len(pool) < 2 or g_lo < 2:
+        return None
+    radius = spacing * 500.0  # half the spacing, in metres
+    hull = shapely.MultiPoint(problem.xy[pool]).convex_hull.buffer(radius)
+    most = int(hull.area // (math.pi * radius**2))
+    if most >= g_lo:
+        return None
+    return (
+        f"policy 'min_lead_spacing_km' = {spacing:g} allows at most {most} leads among the "
+        f"{len(pool)} candidates (their area holds no more discs {spacing:g} km across), but at "
+        f"least {g_lo} groups are needed; lower the spacing or raise the maximum of 'members'"
+    )
+
+
+_MIX_CHECKS = (_pairing_bound, _weak_bound, _spacing_bound)
 
 
 def _check_fixed_spacing(problem: Problem) -> None:
@@ -340,14 +389,47 @@ def _check_locked_within_cap(problem: Problem) -> None:
         )
 
 
+FAR_MIN_KM = 50.0
+FAR_FACTOR = 10.0
+
+
+def far_from_the_rest(xy: NDArray[np.float64]) -> tuple[NDArray[np.bool_], NDArray, float]:
+    """Schools farther from every other school of their unit than ``FAR_MIN_KM`` and than
+    ``FAR_FACTOR`` times the unit's median spacing (the median distance from a school to
+    its nearest neighbour): usually a typo in a coordinate. Returns the mask, each school's
+    nearest-neighbour distance (km) and the median spacing (km)."""
+    if len(xy) < 3:
+        return np.zeros(len(xy), dtype=bool), np.zeros(len(xy)), 0.0
+    nn_km = nearest(xy, k=1)[1][:, 0]
+    spacing = float(np.median(nn_km))
+    return nn_km > max(FAR_MIN_KM, FAR_FACTOR * spacing), nn_km, spacing
+
+
+def _mark_far(problem: Problem) -> None:
+    """Leave out, with the reason, schools far from the rest of their unit (``keep_far``
+    keeps them)."""
+    far, nn_km, spacing = far_from_the_rest(problem.xy)
+    problem.spacing_km = spacing
+    if problem.policy.keep_far or not far.any():
+        return
+    for i in np.flatnonzero(far & (problem.locked_to < 0) & ~problem.must_lead):
+        problem.unplaceable[int(i)] = (
+            f"far from the rest of its unit: {nn_km[i]:,.1f} km from the nearest other school "
+            f"(the unit's schools are usually {spacing:.1f} km apart); check its coordinates, "
+            "or set keep_far = true to group it"
+        )
+
+
 def _mark_unplaceable(problem: Problem) -> None:
     """Schools no possible lead can take within the distance cap."""
+    _mark_far(problem)
     _check_locked_within_cap(problem)
     cap = problem.policy.max_distance_km
-    pool = np.flatnonzero(problem.may_lead | problem.must_lead)
+    can_lead = problem.may_lead | problem.must_lead
+    pool = np.flatnonzero(can_lead & problem.active)
     if cap is None or len(pool) == 0:
         return
-    others = np.flatnonzero(~(problem.may_lead | problem.must_lead) & (problem.locked_to < 0))
+    others = np.flatnonzero(~can_lead & (problem.locked_to < 0) & problem.active)
     if len(others) == 0:
         return
     idx, dist = nearest(problem.xy[others], problem.xy[pool], k=1)
