@@ -63,13 +63,33 @@ class Policy:
         The bottom share of schools by quality that count as weak (0 < share < 1).
     min_weak_per_group
         Weak schools each group must hold (0 for no rule).
+    min_weak_share
+        The least share of weak schools in each group, its lead counted in the group's size
+        (Ninghe's "weak schools must be a certain share"; 0 for no rule, below 1).
     leads
         ``'top:S'`` (the top share S by quality may lead), ``'column:C'`` (a boolean column,
-        normally ``lead_candidate``), or a list of school ids that are the leads.
+        normally ``lead_candidate``), ``'column:C or top:S'`` (the schools column C marks,
+        in a unit where it marks any; else the top share S: the presets' default, so a
+        planner's own quality-school column is used when there is one), or a list of school
+        ids that are the leads.
     min_lead_spacing_km
         Two leads may not be closer than this (0 for no rule).
+    leads_from
+        ``'any'``, or ``'urban'``: only urban schools (城区, 镇区) may lead — Haicheng's
+        groups are headed by the city's and the towns' quality schools.
+    sectors
+        Cut each unit (a county) into this many equal sectors by bearing from its centre,
+        the first centred on north (4: north, east, south, west); a group keeps to one
+        sector and a sector holds one group per level (Haicheng's 东西南北四个方位). 0: no rule.
+    centre
+        ``[lon, lat]`` (WGS-84) of the centre of the sectors, the county seat; None: the
+        seat found from the schools (the densest cluster of urban schools; else the mean
+        place of all).
     levels
         ``'same'``: a group holds one school level only; ``'mixed'``: levels may be mixed.
+    join_levels
+        Levels counted as another under ``levels = 'same'``, e.g. ``{"nine-year": "middle"}``
+        (a nine-year school joins the middle schools' groups); a mapping in TOML.
     balance_weight
         Weight of quality balance against distance in the objective (see ``docs/objective.md``).
     move_cost
@@ -109,9 +129,14 @@ class Policy:
     pair_urban_rural: bool = False
     weak_share: float = 0.2
     min_weak_per_group: int = 0
+    min_weak_share: float = 0.0
     leads: str | tuple[str, ...] = "top:0.2"
     min_lead_spacing_km: float = 0.0
+    leads_from: str = "any"
+    sectors: int = 0
+    centre: tuple[float, float] | None = None
     levels: str = "mixed"
+    join_levels: tuple[tuple[str, str], ...] = ()
     balance_weight: float = 1.0
     move_cost: float = 1.0
     allow_unassigned: bool = False
@@ -125,6 +150,11 @@ class Policy:
             object.__setattr__(self, "leads", tuple(str(x) for x in self.leads))
         if isinstance(self.members, list):
             object.__setattr__(self, "members", tuple(self.members))
+        if isinstance(self.centre, list):
+            object.__setattr__(self, "centre", tuple(self.centre))
+        if isinstance(self.join_levels, Mapping):
+            pairs = tuple(sorted((str(k), str(v)) for k, v in self.join_levels.items()))
+            object.__setattr__(self, "join_levels", pairs)
         if isinstance(self.output, Mapping):
             object.__setattr__(self, "output", dict(self.output))
         problems = _problems(self) + output_problems(self.output)
@@ -143,9 +173,13 @@ class Policy:
 
     @property
     def lead_rule(self) -> tuple[str, Any]:
-        """``('ids', ids)``, ``('column', name)`` or ``('top', share)``."""
+        """``('ids', ids)``, ``('column', name)``, ``('top', share)`` or, for
+        ``'column:C or top:S'``, ``('either', (name, share))``."""
         if isinstance(self.leads, tuple):
             return "ids", self.leads
+        if " or " in self.leads:
+            column, top = (part.strip() for part in self.leads.split(" or ", 1))
+            return "either", (column.partition(":")[2], float(top.partition(":")[2]))
         kind, _, value = self.leads.partition(":")
         return (kind, float(value)) if kind == "top" else (kind, value)
 
@@ -170,6 +204,9 @@ class Policy:
             if f.name in _FIELD_NAMES
         }
         out["members"] = list(self.members)
+        if self.centre is not None:
+            out["centre"] = list(self.centre)
+        out["join_levels"] = dict(self.join_levels)
         if isinstance(self.leads, tuple):
             out["leads"] = list(self.leads)
         return {k: v for k, v in out.items() if v is not None}
@@ -208,6 +245,12 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return (
+            "{"
+            + ", ".join(f"{_toml_value(str(k))} = {_toml_value(v)}" for k, v in value.items())
+            + "}"
+        )
     text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{text}"'
 
@@ -247,11 +290,17 @@ def _problems(p: Policy) -> list[str]:
         out.append(
             f"policy field 'weak_share': expected a share between 0 and 1, got {p.weak_share!r}"
         )
+    if not 0 <= p.min_weak_share < 1:
+        out.append(
+            "policy field 'min_weak_share': expected a share from 0 to below 1, got "
+            f"{p.min_weak_share!r}"
+        )
     if p.min_weak_per_group < 0:
         out.append(
             "policy field 'min_weak_per_group': expected a whole number >= 0, got "
             f"{p.min_weak_per_group!r}"
         )
+    out += _placement_problems(p)
     if p.levels not in LEVEL_RULES:
         out.append(f"policy field 'levels': expected 'same' or 'mixed', got {p.levels!r}")
     out += _lead_problems(p.leads)
@@ -269,8 +318,11 @@ _KINDS = {
     "keep_far": (bool,),
     "n_groups": (int, type(None)),
     "min_weak_per_group": (int,),
+    "min_weak_share": (int, float),
     "max_distance_km": (int, float, type(None)),
     "min_lead_spacing_km": (int, float),
+    "leads_from": (str,),
+    "sectors": (int,),
     "balance_weight": (int, float),
     "move_cost": (int, float),
     "weak_share": (int, float),
@@ -295,6 +347,32 @@ def _type_problems(p: Policy) -> list[str]:
     return out
 
 
+def _placement_problems(p: Policy) -> list[str]:
+    """The sector rule and where leads may come from."""
+    out = []
+    if not 0 <= p.sectors <= 36:
+        out.append(f"policy field 'sectors': expected 0 (no rule) to 36, got {p.sectors!r}")
+    if p.leads_from not in ("any", "urban"):
+        out.append(f"policy field 'leads_from': expected 'any' or 'urban', got {p.leads_from!r}")
+    return out + _centre_problems(p.centre)
+
+
+def _centre_problems(centre: Any) -> list[str]:
+    if centre is None:
+        return []
+    ok = (
+        isinstance(centre, tuple)
+        and len(centre) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in centre)
+        and all(math.isfinite(v) for v in centre)
+        and -180 <= centre[0] <= 180
+        and -90 <= centre[1] <= 90
+    )
+    if ok:
+        return []
+    return [f"policy field 'centre': expected [longitude, latitude] in degrees, got {centre!r}"]
+
+
 def _member_problems(p: Policy) -> list[str]:
     members = p.members
     if (
@@ -312,6 +390,14 @@ def _member_problems(p: Policy) -> list[str]:
 
 
 def _lead_problems(leads: Any) -> list[str]:
+    if isinstance(leads, str) and " or " in leads:
+        first, _, second = (part.strip() for part in leads.partition(" or "))
+        if first.startswith("column:") and second.startswith("top:"):
+            return _lead_problems(first) + _lead_problems(second)
+        return [
+            f"policy field 'leads': expected 'column:C or top:S' (the column when it marks "
+            f"schools, else the top share), got {leads!r}"
+        ]
     if isinstance(leads, tuple):
         return [] if leads else ["policy field 'leads': the list of lead ids is empty"]
     if not isinstance(leads, str):

@@ -17,7 +17,8 @@ The rules, as read here:
   of its unit's centre (mean latitude, circular mean longitude);
 - an urban lead has a rural member;
 - a group has ``min_weak_per_group`` weak members, weak = the ``ceil(share·n)`` lowest of
-  the unit by quality (ties: the smaller id first);
+  the unit by quality (ties: the smaller id first), and weak members make at least
+  ``min_weak_share`` of the group's schools (the lead counted in the size);
 - under ``levels='same'``, a group holds one level; a group stays within one ``by`` value;
 - two leads of a unit are at least ``min_lead_spacing_km`` (−1 mm) apart;
 - a fixed group's schools share one group, with no other fixed group's schools.
@@ -90,11 +91,42 @@ def _units(recs: list[dict], policy, by: str | None) -> dict[str, list[dict]]:
                 continue
             parts.append(value)
         if policy.levels == "same" and "level" in r:
-            parts.append(_text(r.get("level")) or "unknown-level")
+            parts.append(_level(r, policy))
         r["_unit"] = "-".join(parts)
         r["_by"] = parts[0] if by else ""
         units[r["_unit"]].append(r)
     return units
+
+
+def _level(r: dict, policy) -> str:
+    level = _text(r.get("level")) or "unknown-level"
+    return dict(policy.join_levels).get(level, level)
+
+
+def _seat(recs: list[dict]) -> tuple[float, float]:
+    """The densest place of urban schools (most urban schools within 3 km), else the mean."""
+    urban = [r for r in recs if _area(r) == "urban"] or recs
+    if urban is recs:
+        return sum(r["_lon"] for r in recs) / len(recs), sum(r["_lat"] for r in recs) / len(recs)
+    best = []
+    for a in urban:
+        near = [b for b in urban if GEOD.inv(a["_lon"], a["_lat"], b["_lon"], b["_lat"])[2] <= 3000]
+        best = near if len(near) > len(best) else best
+    return sum(r["_lon"] for r in best) / len(best), sum(r["_lat"] for r in best) / len(best)
+
+
+def _mark_sectors(recs: list[dict], policy, by: str | None) -> None:
+    """Each school's sector around its county's seat (the policy's centre when given)."""
+    counties: dict = defaultdict(list)
+    for r in recs:
+        if r.get("_unit") is not None:
+            counties[r.get("_by", "")].append(r)
+    width = 360.0 / policy.sectors
+    for rs in counties.values():
+        centre = tuple(policy.centre) if policy.centre is not None else _seat(rs)
+        for r in rs:
+            azimuth = GEOD.inv(centre[0], centre[1], r["_lon"], r["_lat"])[0]
+            r["_sector"] = int(((azimuth + width / 2) % 360) // width) % policy.sectors
 
 
 def _mark_unit(unit: list[dict], policy) -> None:
@@ -104,24 +136,33 @@ def _mark_unit(unit: list[dict], policy) -> None:
     k_weak = math.ceil(policy.weak_share * n - 1e-9)
     for i, r in enumerate(low_first):
         r["_weak"] = i < k_weak
-    leads = policy.leads
-    if isinstance(leads, tuple):
-        for r in unit:
-            r["_pool"] = r["_named"] = r["_id"] in {str(x) for x in leads}
-    elif leads.startswith("column:"):
-        col = leads.split(":", 1)[1]
-        for r in unit:
-            r["_pool"], r["_named"] = _yes(r.get(col)), False
-    else:
-        share = float(leads.split(":", 1)[1])
-        k = max(1, math.ceil(share * n - 1e-9))
-        best_first = sorted(unit, key=lambda r: (float(r["quality"]), r["_id"]), reverse=True)
-        for i, r in enumerate(best_first):
-            r["_pool"], r["_named"] = i < k, False
+    _mark_pool(unit, policy)
     if "_lon" in unit[0]:
         to = _utm([(r["_lon"], r["_lat"]) for r in unit])
         for r in unit:
             r["_x"], r["_y"] = to.transform(r["_lon"], r["_lat"])
+
+
+def _mark_pool(unit: list[dict], policy) -> None:
+    """Who may lead, and who must (a list of ids)."""
+    n = len(unit)
+    leads = policy.leads
+    column = None
+    if isinstance(leads, str) and leads.startswith("column:"):
+        column = leads.split(" or ")[0][len("column:") :].strip()
+        if " or " in leads and not any(_yes(r.get(column)) for r in unit):
+            column = None  # the column marks nobody here: the top share
+    for r in unit:
+        r["_named"] = isinstance(leads, tuple) and r["_id"] in {str(x) for x in leads}
+        r["_pool"] = r["_named"] if isinstance(leads, tuple) else _yes(r.get(column))
+    if isinstance(leads, str) and column is None:
+        k = max(1, math.ceil(float(leads.rsplit(":", 1)[1]) * n - 1e-9))
+        best_first = sorted(unit, key=lambda r: (float(r["quality"]), r["_id"]), reverse=True)
+        for i, r in enumerate(best_first):
+            r["_pool"] = i < k
+    if policy.leads_from == "urban":
+        for r in unit:
+            r["_pool"] = r["_pool"] and _area(r) == "urban"
 
 
 def _role(r: dict) -> str:
@@ -138,6 +179,8 @@ def violations(schools, policy, by: str | None = None) -> set[tuple[str, str | N
     units = _units(recs, policy, by)
     for unit in units.values():
         _mark_unit(unit, policy)
+    if policy.sectors:
+        _mark_sectors(recs, policy, by)
     found: set[tuple[str, str | None]] = set()
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in recs:
@@ -172,9 +215,12 @@ def _group_faults(rs: list[dict], policy, by: str | None) -> set[str]:
         and any(_area(x) == "urban" for x in leads)
         and not any(_area(m) == "rural" for m in members),
         "min_weak_per_group": sum(1 for m in members if m.get("_weak")) < policy.min_weak_per_group,
+        "min_weak_share": sum(1 for m in members if m.get("_weak"))
+        < policy.min_weak_share * len(rs) - 1e-9,
         "levels": policy.levels == "same"
         and "level" in rs[0]
-        and len({_text(r.get("level")) or "unknown-level" for r in rs}) > 1,
+        and len({_level(r, policy) for r in rs}) > 1,
+        "sectors": bool(policy.sectors) and len({r.get("_sector") for r in rs}) > 1,
         "by": bool(by) and len({r.get("_by") for r in rs}) > 1,
         "fixed_group": len({_text(r.get("fixed_group")) for r in rs} - {None}) > 1,
     }
@@ -223,6 +269,11 @@ def _per_unit(units: dict[str, list[dict]], policy, found: set) -> None:
                 found.add(("leads", None))
         spacing = policy.min_lead_spacing_km
         leads = [r for r in assigned if r["_role"] == "lead"]
+        by_sector: dict = defaultdict(set)  # a sector holds one group: count groups
+        for r in leads:
+            by_sector[r.get("_sector")].add(_text(r["group_id"]))
+        if policy.sectors and any(len(g) > 1 for g in by_sector.values()):
+            found.add(("sectors", None))
         if spacing and "_x" in unit[0]:
             for i, a in enumerate(leads):
                 for b in leads[i + 1 :]:
@@ -338,7 +389,17 @@ def _group_keeps(recs, h, members, km, policy, lo, hi, fixed) -> bool:
         and all(km[i][h] <= cap for i in members)
         and not pairing_broken
         and sum(1 for i in members if recs[i]["_weak"]) >= policy.min_weak_per_group
+        and sum(1 for i in members if recs[i]["_weak"])
+        >= policy.min_weak_share * (len(members) + 1) - 1e-9
         and not levels_broken
         and (recs[h]["_pool"] or fixed[h] is not None)
         and len({fixed[i] for i in [h, *members]} - {None}) <= 1
     )
+
+
+def weak_members(schools, policy, by: str | None = None) -> dict[str, bool]:
+    """Whether each school is weak, by the oracle's reading (members only count)."""
+    recs = _records(schools)
+    for unit in _units(recs, policy, by).values():
+        _mark_unit(unit, policy)
+    return {r["_id"]: bool(r.get("_weak")) and _role(r) == "member" for r in recs}

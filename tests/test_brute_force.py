@@ -37,6 +37,7 @@ def tiny(draw):
         max_distance_km=draw(st.sampled_from([None, 6.0, 12.0])),
         pair_urban_rural=draw(st.booleans()),
         min_weak_per_group=draw(st.sampled_from([0, 0, 1])),
+        min_weak_share=draw(st.sampled_from([0.0, 0.0, 0.25])),
         min_lead_spacing_km=draw(st.sampled_from([0.0, 0.0, 3.0])),
         n_groups=draw(st.sampled_from([None, None, 2])),
         balance_weight=draw(st.sampled_from([0.0, 1.0, 4.0])),

@@ -73,10 +73,23 @@ SCENARIOS = {
     "min_weak_per_group": Policy(
         name="weak", members=(1, 6), weak_share=0.3, min_weak_per_group=1, leads="top:0.3"
     ),
+    "min_weak_share": Policy(
+        name="weak share", members=(2, 6), weak_share=0.4, min_weak_share=0.3, leads="top:0.3"
+    ),
     "min_lead_spacing_km": Policy(
         name="spacing", members=(1, 8), min_lead_spacing_km=9.0, leads="top:0.5"
     ),
     "levels": Policy(name="levels", members=(1, 6), levels="same", leads="top:0.3"),
+    "sectors": Policy(
+        name="quadrants",
+        members=(0, 1000),
+        n_groups=4,
+        sectors=4,
+        leads="top:0.5",
+        leads_from="urban",
+        levels="same",
+        join_levels={"middle": "primary"},
+    ),
     "fixed_group": Policy(name="fixed", members=(1, 6), leads="top:0.3"),
     "leads": Policy(name="ids", members=(1, 12), leads=("S003", "S010", "S017", "S024")),
 }
@@ -169,6 +182,7 @@ def scenarios(draw):
         max_distance_km=draw(st.sampled_from([None, 15.0, 30.0, 60.0])),
         pair_urban_rural=draw(st.sampled_from([False, False, True])),
         min_weak_per_group=draw(st.sampled_from([0, 0, 1])),
+        min_weak_share=draw(st.sampled_from([0.0, 0.0, 0.0, 0.2])),
         min_lead_spacing_km=draw(st.sampled_from([0.0, 0.0, 0.0, 2.0, 5.0])),
         n_groups=draw(st.sampled_from([None, None, None, 2, 3])),
         levels=draw(st.sampled_from(["mixed", "mixed", "same"])),

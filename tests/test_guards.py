@@ -23,6 +23,7 @@ POLICIES = {
     "cap": Policy(members=(1, 6), max_distance_km=9.0, leads="top:0.4", allow_unassigned=True),
     "pairing": Policy(members=(1, 5), pair_urban_rural=True, leads="top:0.3"),
     "weak": Policy(members=(1, 5), weak_share=0.35, min_weak_per_group=1, leads="top:0.3"),
+    "share": Policy(members=(1, 5), weak_share=0.45, min_weak_share=0.3, leads="top:0.3"),
     "all": Policy(
         members=(1, 5),
         pair_urban_rural=True,

@@ -349,3 +349,41 @@ def test_exact_is_never_worse_than_its_warm_start_outside_the_restricted_model()
     assert outside > 0  # the start does lie outside the k nearest leads
     assert exact.objective <= fast.objective + 1e-9
     assert exact.bound is not None and exact.bound <= exact.objective + 1e-9
+
+
+def test_kmeans_balances_quality_when_the_policy_weighs_it():
+    schools = random_schools(120, seed=9, spread_deg=0.2)
+    policy = Policy(members=(1, 6), leads="top:0.3")
+    flat = propose(schools, policy.replace(balance_weight=0.0), method="kmeans")
+    weighed = propose(schools, policy.replace(balance_weight=5.0), method="kmeans")
+    assert not flat.schools[S.GROUP_ID].equals(weighed.schools[S.GROUP_ID])
+    assert weighed.units[0]["balanced"] and not flat.units[0]["balanced"]
+    # judged at weight 5, the balanced plan's balance term is the smaller
+    problem = prepare_problem(schools, policy.replace(balance_weight=5.0))
+    pos = {sid: i for i, sid in enumerate(problem.ids)}
+
+    def balance(plan):
+        lead = np.array([pos[x] for x in plan.schools["lead_id"]])
+        from geogroup.group._problem import evaluate as objective_of
+
+        return objective_of(problem, lead)["balance"]
+
+    assert balance(weighed) < balance(flat)
+
+
+@pytest.mark.parametrize("method", ["exact", "fast"])
+def test_a_share_of_weak_schools_in_every_group(method):
+    schools = random_schools(80, seed=13, spread_deg=0.2)
+    policy = Policy(members=(2, 5), weak_share=0.4, min_weak_share=0.3, leads="top:0.3")
+    plan = propose(schools, policy, method=method, time_limit=30)
+    assert oracle.violations(plan.schools, policy) == set()
+    grouped = plan.schools[plan.schools[S.ROLE] != S.UNASSIGNED]
+    weak = oracle.weak_members(plan.schools, policy)
+    for gid, g in grouped.groupby(S.GROUP_ID):
+        assert sum(weak[i] for i in g.index) >= 0.3 * len(g) - 1e-9, gid
+
+
+def test_methods_that_cannot_keep_a_weak_share_refuse_it():
+    for method in ("kmeans", "districts", "pairs"):
+        with pytest.raises(GeogroupError, match=r"cannot honour the policy rule.*min_weak_share"):
+            propose(random_schools(30), Policy(min_weak_share=0.2), method=method)

@@ -34,8 +34,10 @@ def test_the_mutants_cover_the_review_and_every_rule_of_the_rulebook():
         "max_distance_km": "rule-distance-cap",
         "pair_urban_rural": "rule-pairing",
         "min_weak_per_group": "rule-weak-quota",
+        "min_weak_share": "rule-weak-share",
         "levels": "rule-levels",
         "by": "rule-by",
+        "sectors": "rule-sectors",
         "min_lead_spacing_km": "rule-spacing",
         "fixed_group": "rule-fixed-together",
     }

@@ -130,11 +130,15 @@ def plans(draw):
         pair_urban_rural=draw(st.booleans()),
         weak_share=draw(st.sampled_from([0.2, 0.5])),
         min_weak_per_group=draw(st.integers(0, 2)),
+        min_weak_share=draw(st.sampled_from([0.0, 0.3])),
         leads=draw(
             st.sampled_from(["top:0.3", "top:1.0", "column:lead_candidate", ("S001", "S002")])
         ),
         min_lead_spacing_km=draw(st.sampled_from([0.0, 2.0, 6.0])),
         levels=draw(st.sampled_from(["same", "mixed"])),
+        join_levels=draw(st.sampled_from([{}, {"middle": "primary"}])),
+        sectors=draw(st.sampled_from([0, 0, 4])),
+        leads_from=draw(st.sampled_from(["any", "any", "urban"])),
     )
     return schools, policy, by
 
@@ -144,7 +148,10 @@ _PLAN_WIDE = {"role", "unassigned", "n_groups", "min_lead_spacing_km", "fixed_gr
 
 def _normal(found) -> set[tuple[str, str | None]]:
     """(rule, group) pairs, the group dropped for rules about several groups or the plan."""
-    return {(rule, None if rule in _PLAN_WIDE else group) for rule, group in found}
+    return {
+        (rule, None if rule in _PLAN_WIDE or ", " in (group or "") else group)
+        for rule, group in found
+    }
 
 
 @settings(max_examples=300)
@@ -196,6 +203,7 @@ def _breaking(rule: str):
             {"pair_urban_rural": True},
         ),
         "min_weak_per_group": (None, {"min_weak_per_group": 2, "weak_share": 0.34}),
+        "min_weak_share": (None, {"min_weak_share": 0.5, "weak_share": 0.34}),
         "levels": (
             set_column(S.LEVEL, ["primary", "primary", "middle"] + ["primary"] * 3),
             {"levels": "same"},
@@ -203,6 +211,7 @@ def _breaking(rule: str):
         "by": (set_column("county", ["W", "W", "E", "E", "E", "E"]), {}),
         "min_lead_spacing_km": (None, {"min_lead_spacing_km": 100.0}),
         "fixed_group": (set_column(S.FIXED_GROUP, ["X", None, None, "X", None, None]), {}),
+        "sectors": (None, {"sectors": 2, "centre": (122.8, 40.5)}),
     }
     edit, changes = edits[rule]
     if edit is not None:

@@ -41,10 +41,16 @@ def _nearest_leads(problem: Problem, leads: NDArray[np.int64], rows: NDArray[np.
     return idx.reshape(len(rows), k), dist_km.reshape(len(rows), k) * 1000.0
 
 
-def _slot_table(problem: Problem, leads: NDArray[np.int64], lead_of: NDArray[np.int64]):
-    """Slots per lead: (lead index, kind) with kind 0 optional, 1 required, 2 rural, 3 weak."""
+def _slot_table(
+    problem: Problem, leads: NDArray[np.int64], lead_of: NDArray[np.int64], n_free: int = 0
+):
+    """Slots per lead: (lead index, kind) with kind 0 optional, 1 required, 2 rural, 3 weak.
+
+    Under ``min_weak_share`` a lead gets weak slots for the share of the size its group is
+    expected to reach (the free schools spread evenly); the result is judged afterwards."""
     policy = problem.policy
     lo, hi = policy.members
+    expected = min(hi, max(lo, math.ceil(n_free / max(len(leads), 1)))) + 1
     slot_lead, slot_kind = [], []
     for li, lead in enumerate(leads):
         locked = np.flatnonzero((lead_of == lead) & (np.arange(problem.n) != lead))
@@ -57,7 +63,8 @@ def _slot_table(problem: Problem, leads: NDArray[np.int64], lead_of: NDArray[np.
         kinds: list[int] = []
         if policy.pair_urban_rural and problem.urban[lead] and not problem.rural[locked].any():
             kinds.append(2)
-        weak_needed = policy.min_weak_per_group - int(problem.weak[locked].sum())
+        by_share = math.ceil(policy.min_weak_share * max(expected, len(locked) + 1) - 1e-9)
+        weak_needed = max(policy.min_weak_per_group, by_share) - int(problem.weak[locked].sum())
         kinds += [3] * max(0, weak_needed)
         kinds += [1] * max(0, lo - len(locked) - len(kinds))
         kinds = kinds[:room]
@@ -85,7 +92,7 @@ def assign_to_leads(
     locked = problem.locked_to >= 0
     base[locked] = problem.locked_to[locked]
     free = np.flatnonzero(problem.active & (base < 0))
-    slot_lead, slot_kind = _slot_table(problem, leads, base)
+    slot_lead, slot_kind = _slot_table(problem, leads, base, len(free))
     if len(free) == 0:
         if _broken(problem, base, leads):
             _raise_unfilled(
@@ -134,6 +141,8 @@ def broken_groups(
         bad |= problem.urban[leads] & (count(problem.rural) < 1)
     if policy.min_weak_per_group:
         bad |= count(problem.weak) < policy.min_weak_per_group
+    if policy.min_weak_share:
+        bad |= count(problem.weak) < policy.min_weak_share * (size + 1) - 1e-9
     return leads[bad]
 
 
@@ -151,6 +160,8 @@ def _edges(problem, leads, free, slot_lead, slot_kind, k):
     row, lead = pairs // len(leads), pairs % len(leads)
     d = np.hypot(*(problem.xy[free[row]] - problem.xy[leads[lead]]).T)
     near = d <= problem.cap_m()
+    if problem.sector is not None:  # a school joins a lead of its own sector only
+        near &= problem.sector[free[row]] == problem.sector[leads[lead]]
     row, lead, d = row[near], lead[near], d[near]
     order = np.argsort(slot_lead, kind="stable")
     starts = np.searchsorted(slot_lead[order], np.arange(len(leads) + 1))
@@ -272,6 +283,8 @@ class State:
         policy = problem.policy
         self.min_members, self.max_members = policy.min_members, policy.max_members
         self.pairing, self.min_weak = policy.pair_urban_rural, policy.min_weak_per_group
+        self.weak_share = policy.min_weak_share
+        self.sector = None if problem.sector is None else problem.sector.tolist()
 
 
 def improve(
@@ -319,16 +332,19 @@ def _move_cost(state: State, i: int, lead: int) -> float:
 
 
 def _can_leave(state: State, i: int, a: int, incoming: int = -1) -> bool:
+    """Whether group a keeps its rules when i leaves it (and ``incoming`` takes its place)."""
     if incoming < 0 and state.size[a] - 1 < state.min_members:
         return False
     if state.pairing and state.lead_urban[a] and state.is_rural[i]:
         rural_in = incoming >= 0 and state.is_rural[incoming]
         if state.rural[a] - 1 + rural_in < 1:
             return False
-    if state.is_weak[i]:
-        weak_in = incoming >= 0 and state.is_weak[incoming]
-        return state.weak[a] - 1 + weak_in >= state.min_weak
-    return True
+    weak_in = incoming >= 0 and state.is_weak[incoming]
+    weak = state.weak[a] - state.is_weak[i] + weak_in
+    if state.is_weak[i] and weak < state.min_weak:
+        return False
+    size = state.size[a] + (incoming >= 0)  # members after, plus the lead
+    return not state.weak_share or weak >= state.weak_share * size - 1e-9
 
 
 def _balance_delta(state: State, a: int, b: int, za: float, zb: float) -> float:
@@ -342,12 +358,18 @@ def move_allowed(state: State, i: int, b: int) -> bool:
     """Whether school i may move to the group of lead b and every rule still hold: the
     search's incremental guard (a property test holds it equal to the rulebook)."""
     a = state.lead[i]
-    return b != a and _can_leave(state, i, a) and _can_arrive(state, b, _dist(state, i, b))
+    return b != a and _can_leave(state, i, a) and _can_arrive(state, i, b, _dist(state, i, b))
 
 
-def _can_arrive(state: State, b: int, d: float) -> bool:
-    """Whether the group of lead b takes one more member at ``d`` metres from b."""
-    return d <= state.cap and state.size[b] + 1 <= state.max_members
+def _can_arrive(state: State, i: int, b: int, d: float) -> bool:
+    """Whether the group of lead b takes school i as one more member, ``d`` metres from b."""
+    if d > state.cap or state.size[b] + 1 > state.max_members:
+        return False
+    if state.sector is not None and state.sector[i] != state.sector[b]:
+        return False
+    if not state.weak_share:
+        return True
+    return state.weak[b] + state.is_weak[i] >= state.weak_share * (state.size[b] + 2) - 1e-9
 
 
 def swap_allowed(state: State, i: int, j: int) -> bool:
@@ -356,6 +378,7 @@ def swap_allowed(state: State, i: int, j: int) -> bool:
     return (
         a != b
         and b >= 0
+        and (state.sector is None or state.sector[i] == state.sector[j])
         and _dist(state, i, b) <= state.cap
         and _dist(state, j, a) <= state.cap
         and _can_leave(state, i, a, incoming=j)
@@ -370,7 +393,7 @@ def _try_move(state: State, i: int, cand: list[int], cand_d: list[float]) -> boo
     d_now = _dist(state, i, a)
     z = state.z[i]
     for b, d in zip(cand, cand_d, strict=True):
-        if b == a or not _can_arrive(state, b, d):
+        if b == a or not _can_arrive(state, i, b, d):
             continue
         gain = (
             d_now

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import time
 import warnings
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import geopandas as gpd
@@ -52,8 +53,10 @@ ALL_RULES = frozenset(
         "max_distance_km",
         "pair_urban_rural",
         "min_weak_per_group",
+        "min_weak_share",
         "leads",
         "min_lead_spacing_km",
+        "sectors",
         "levels",
         "fixed_group",
         "previous",
@@ -72,8 +75,12 @@ def active_rules(policy: Policy, schools: pd.DataFrame, previous: Any) -> set[st
         rules_.add("pair_urban_rural")
     if policy.min_weak_per_group:
         rules_.add("min_weak_per_group")
+    if policy.min_weak_share:
+        rules_.add("min_weak_share")
     if policy.min_lead_spacing_km:
         rules_.add("min_lead_spacing_km")
+    if policy.sectors:
+        rules_.add("sectors")
     if S.FIXED_GROUP in schools and schools[S.FIXED_GROUP].notna().any():
         rules_.add("fixed_group")
     if previous is not None:
@@ -204,9 +211,9 @@ class BaseGrouper(BaseEstimator):
         self._check_schools(schools, by, policy)
         self._check_rules(policy, schools, previous)
         _check_fixed_units(schools, by, policy)
-        prev_lead = None if previous is None else previous.schools[S.LEAD_ID]
+        context = _context(schools, by, policy, previous)
         units = list(rules.split_units(schools, by, policy))
-        jobs = [(label, schools.loc[index], policy, prev_lead) for label, index in units]
+        jobs = [(label, schools.loc[index], policy, context) for label, index in units]
         n_workers = workers(self.n_jobs, len(jobs), len(schools))
         with progress_bar(self.name, len(jobs), self.progress) as bar:
             results = run_jobs(
@@ -249,14 +256,16 @@ class BaseGrouper(BaseEstimator):
             )
 
     def _run_job(self, job: tuple) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-        label, unit, policy, prev_lead = job
+        label, unit, policy, context = job
         rng = np.random.default_rng(rules.unit_seed(self.random_state, label))
-        return self._fit_unit(unit, label, policy, prev_lead, rng)
+        return self._fit_unit(unit, label, policy, context, rng)
 
-    def _fit_unit(self, unit, label, policy, prev_lead, rng):
+    def _fit_unit(self, unit, label, policy, context, rng):
         t0 = time.perf_counter()
         try:
-            problem = prepare_problem(unit, policy, prev_lead, label=label)
+            problem = prepare_problem(
+                unit, policy, context.previous_lead, label=label, sector=context.sector
+            )
             solution = self._solve(problem, rng)
         except InfeasibleError as exc:
             message = f"{label}: {exc}" if label else str(exc)
@@ -278,6 +287,8 @@ class BaseGrouper(BaseEstimator):
             "bound": solution.bound,
             "gap": solution.gap,
             "seconds": round(time.perf_counter() - t0, 3),
+            "leads": problem.leads_used,
+            **context.centre_of(unit),
             "spacing_km": round(problem.spacing_km, 3),
             "far_members": far,
             "longest_km": longest,
@@ -442,6 +453,37 @@ def _warn_wide_area(grouped: gpd.GeoDataFrame, schools: gpd.GeoDataFrame) -> Non
         UserWarning,
         stacklevel=3,
     )
+
+
+@dataclass
+class UnitContext:
+    """What a unit needs to know of the whole input: the previous plan's leads and, under the
+    sector rule, each school's sector and each county's centre."""
+
+    previous_lead: pd.Series | None = None
+    sector: pd.Series | None = None
+    centres: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def centre_of(self, unit: pd.DataFrame) -> dict[str, Any]:
+        if self.sector is None:
+            return {}
+        labels = self.centres.get(str(unit.index[0]))
+        return {} if labels is None else {"centre": list(labels)}
+
+
+def _context(
+    schools: gpd.GeoDataFrame, by: str | None, policy: Policy, previous: Plan | None
+) -> UnitContext:
+    out = UnitContext(previous_lead=None if previous is None else previous.schools[S.LEAD_ID])
+    if policy.sectors:
+        arrays = rules.plan_arrays(schools.assign(**{S.GROUP_ID: None}), policy, by)
+        out.sector = pd.Series(arrays.sector, index=schools.index)
+        out.centres = {
+            str(sid): arrays.centres[int(code)]
+            for sid, code in zip(schools.index, arrays.by_code, strict=True)
+            if int(code) in arrays.centres
+        }
+    return out
 
 
 def _without_unit(schools: gpd.GeoDataFrame, by: str | None, policy: Policy) -> list:

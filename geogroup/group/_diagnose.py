@@ -56,6 +56,8 @@ def _liftable(problem: Problem) -> list[str]:
         out.append("pair_urban_rural")
     if policy.min_weak_per_group:
         out.append("min_weak_per_group")
+    if policy.min_weak_share:
+        out.append("min_weak_share")
     if policy.min_lead_spacing_km:
         out.append("min_lead_spacing_km")
     if policy.n_groups is not None:
@@ -81,6 +83,7 @@ def _without(problem: Problem, rule: str) -> Problem:
         "max_distance_km": {"max_distance_km": None},
         "pair_urban_rural": {"pair_urban_rural": False},
         "min_weak_per_group": {"min_weak_per_group": 0},
+        "min_weak_share": {"min_weak_share": 0.0},
         "min_lead_spacing_km": {"min_lead_spacing_km": 0.0},
         "n_groups": {"n_groups": None},
         "members": {"members": (0, policy.max_members)},

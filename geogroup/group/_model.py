@@ -10,6 +10,7 @@ of group j's quality from the mean. Constraints::
     min·y_j <= Σ_{i≠j} x[i, j] <= max·y_j  members per group
     Σ_{i rural} x[i, j] >= y_j             城乡结对, for urban j (when the policy asks)
     Σ_{i weak} x[i, j] >= w_min·y_j        weak-school quota (when the policy asks)
+    Σ_i (weak_i − s)·x[i, j] >= 0           weak share s of each group (min_weak_share)
     -e_j <= Σ_i z_i x[i, j] <= e_j          balance
     y_j + y_k <= 1                         leads closer than the minimum spacing
     G_lo <= Σ_j y_j <= G_hi                number of groups (fixed when the policy says)
@@ -133,6 +134,8 @@ class Model:
         locked = p.locked_to[rows] >= 0
         keep = ~locked | (leads == p.locked_to[rows])
         keep &= ~p.must_lead[rows] | (leads == rows)
+        if p.sector is not None:  # a school joins a lead of its own sector only
+            keep &= p.sector[rows] == p.sector[leads]
         rows, leads, dist = rows[keep], leads[keep], dist[keep]
         pairs = np.unique(np.stack([rows, leads, np.round(dist * 1e6)], axis=1), axis=0)
         return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), pairs[:, 2] / 1e6
@@ -356,7 +359,16 @@ class Model:
                 np.inf,
                 coef_y=-float(policy.min_weak_per_group),
             )
+        if policy.min_weak_share:
+            self._share_rows(rows, lead_c, members)
         self._balance_rows(rows, lead_c)
+
+    def _share_rows(self, rows, lead_c, members) -> None:
+        """Σ_i (weak member_i − share)·x[i, j] >= 0 for each lead j, its own pair included: the
+        weak members are at least the share of the group's schools (0 >= 0 when j is closed)."""
+        share = self.p.policy.min_weak_share
+        coef = (members & self.p.weak[self.pair_i]).astype(float) - share
+        rows.add_block(lead_c, np.arange(self.n_pairs), coef, 0.0, np.inf, len(self.pool))
 
     def _per_lead(self, rows, lead_c, mask, lower, upper, *, coef_y, only=None) -> None:
         """Σ_{i in mask} x[i, j] + coef_y·y_j within [lower, upper], one row per lead j."""
@@ -393,6 +405,10 @@ class Model:
             float(g_hi),
             1,
         )
+        if p.sector is not None:  # one group a sector
+            sector = p.sector[self.pool[valid]]
+            kinds, row_of = np.unique(sector, return_inverse=True)
+            rows.add_block(row_of, own[valid], np.ones(len(valid)), -np.inf, 1.0, len(kinds))
         spacing = p.policy.min_lead_spacing_km
         if spacing > 0 and len(valid) > 1:
             xy = p.xy[self.pool[valid]]

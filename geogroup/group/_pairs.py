@@ -101,7 +101,7 @@ class PairGrouper(BaseGrouper):
         self.k = k
         self.max_pairs = max_pairs
 
-    def _fit_unit(self, unit, label, policy, prev_lead, rng):
+    def _fit_unit(self, unit, label, policy, context, rng):
         # prepare_problem checks that *all* schools fit into 1+X groups within the cap; pairs
         # group only the strong and the weak ones, so the unit is screened without those rules
         # and _solve applies them to the schools it pairs.
@@ -113,7 +113,7 @@ class PairGrouper(BaseGrouper):
             min_weak_per_group=0,
             extra={**policy.extra, _RULES_KEY: policy},
         )
-        return super()._fit_unit(unit, label, screening, prev_lead, rng)
+        return super()._fit_unit(unit, label, screening, context, rng)
 
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
         problem.policy = problem.policy.extra.get(_RULES_KEY, problem.policy)

@@ -58,6 +58,8 @@ class Problem:
     fixed: NDArray[np.object_] | None = None  # fixed_group labels (None: no such column)
     label: str = ""
     spacing_km: float = 0.0  # median distance from a school to its nearest neighbour
+    leads_used: str = ""  # the lead rule that applied, in words
+    sector: NDArray[np.int64] | None = None  # under the sector rule: each school's sector
 
     @property
     def n(self) -> int:
@@ -140,7 +142,11 @@ def nearest_pairs(
 
 
 def prepare_problem(
-    schools: pd.DataFrame, policy: Policy, previous_lead: pd.Series | None = None, label: str = ""
+    schools: pd.DataFrame,
+    policy: Policy,
+    previous_lead: pd.Series | None = None,
+    label: str = "",
+    sector: pd.Series | None = None,
 ) -> Problem:
     """Arrays for one unit, with every rule checked that can be checked before solving."""
     n = len(schools)
@@ -165,8 +171,9 @@ def prepare_problem(
         named=np.zeros(n, dtype=bool),
         locked_to=np.full(n, -1, dtype=np.int64),
         policy=policy,
-        level=rules.words_kept(schools[S.LEVEL]) if S.LEVEL in schools else None,
+        level=rules.levels_of(schools[S.LEVEL], policy) if S.LEVEL in schools else None,
         label=label,
+        sector=None if sector is None else sector.reindex(schools.index).to_numpy(np.int64),
     )
     _mark_leads(problem, schools)
     _mark_locked(problem, schools)
@@ -182,16 +189,24 @@ def prepare_problem(
 
 def _mark_leads(problem: Problem, schools: pd.DataFrame) -> None:
     kind, value = problem.policy.lead_rule
+    if kind == "either":
+        value = value[0]
     if kind == "column" and value not in schools:
         raise InfeasibleError(
             f"policy 'leads' = 'column:{value}', but the schools have no column {value!r}; "
             f"columns: {', '.join(map(str, schools.columns))}"
         )
-    column = schools[value].to_numpy(dtype=object) if kind == "column" else None
-    may, named = rules.lead_flags(problem.policy, problem.quality, problem.ids, column)
+    present = kind in ("column", "either") and value in schools
+    column = schools[value].to_numpy(dtype=object) if present else None
+    may, named = rules.lead_flags(
+        problem.policy, problem.quality, problem.ids, column, problem.urban
+    )
+    problem.leads_used = rules.leads_used(problem.policy, column)
     problem.may_lead[:] = may
     problem.named[:] = named
     problem.must_lead |= named
+    if kind == "either" and problem.leads_used.startswith("top:"):
+        kind, value = "top", problem.policy.lead_rule[1][1]
     if kind != "top":
         return
     k = max(1, math.ceil(value * problem.n - 1e-9))
@@ -309,6 +324,24 @@ def _pairing_bound(problem: Problem) -> str | None:
     )
 
 
+def _weak_share_bound(problem: Problem) -> str | None:
+    """Weak members at least a share of every group means at least that share of all the
+    schools grouped."""
+    share = problem.policy.min_weak_share
+    if not share:
+        return None
+    n = int(problem.active.sum())
+    n_weak = int((problem.weak & problem.active & ~problem.must_lead).sum())
+    if n_weak >= share * n - 1e-9:
+        return None
+    return (
+        f"policy 'min_weak_share' = {share:g} in every group needs weak members for "
+        f"{share:.0%} of the {n} schools ({math.ceil(share * n - 1e-9)}), but 'weak_share' = "
+        f"{problem.policy.weak_share:g} makes {n_weak} weak schools that can be members; "
+        "raise 'weak_share' or lower 'min_weak_share'"
+    )
+
+
 def _weak_bound(problem: Problem) -> str | None:
     policy = problem.policy
     if not policy.min_weak_per_group:
@@ -351,7 +384,36 @@ def _spacing_bound(problem: Problem) -> str | None:
     )
 
 
-_MIX_CHECKS = (_pairing_bound, _weak_bound, _spacing_bound)
+def _sector_bound(problem: Problem) -> str | None:
+    """Every school joins a lead of its own sector, and a sector holds one group: a sector
+    with schools but no possible lead, or fewer sectors than groups, leave no plan."""
+    if problem.sector is None:
+        return None
+    n = problem.policy.sectors
+    names = rules.SECTOR_NAMES.get(n, tuple(f"sector {k}" for k in range(n)))
+    pool = problem.leads_pool
+    used = sorted(set(problem.sector[problem.active].tolist()))
+    lacking = [s for s in used if not (problem.sector[pool] == s).any()]
+    if lacking:
+        counts = ", ".join(
+            f"{names[s]} ({int(((problem.sector == s) & problem.active).sum())} schools)"
+            for s in lacking
+        )
+        return (
+            f"policy 'sectors' = {n}: the {counts} sector(s) hold schools but no school that "
+            f"may lead (policy 'leads' = {problem.policy.leads!r}, leads_from = "
+            f"{problem.policy.leads_from!r}); mark a quality school there, or relax 'leads'"
+        )
+    if problem.n_groups_range[0] > len(used):
+        return (
+            f"policy 'sectors' = {n} allows one group in each of the {len(used)} sectors with "
+            f"schools, but at least {problem.n_groups_range[0]} groups are needed; raise the "
+            "maximum of 'members' or 'n_groups' to the number of sectors"
+        )
+    return None
+
+
+_MIX_CHECKS = (_pairing_bound, _weak_bound, _weak_share_bound, _spacing_bound, _sector_bound)
 
 
 def _check_fixed_spacing(problem: Problem) -> None:
@@ -474,9 +536,7 @@ def judge(problem: Problem, lead: NDArray[np.int64]) -> list[dict]:
         lonlat=np.full((p.n, 2), np.nan),
         urban=p.urban,
         rural=p.rural,
-        level=None
-        if p.level is None
-        else np.array([rules.UNKNOWN_LEVEL if v is None else v for v in p.level], dtype=object),
+        level=p.level,
         weak=p.weak,
         may_lead=p.may_lead,
         named=p.named,
@@ -487,5 +547,6 @@ def judge(problem: Problem, lead: NDArray[np.int64]) -> list[dict]:
             object
         ),
         has_reason=reason,
+        sector=p.sector,
     )
     return rules.violations(arrays, p.policy)

@@ -26,8 +26,9 @@ Weak schools
     (:func:`weak_flags`).
 Lead pool
     ``top:S``: the ``max(1, ceil(S · n))`` best by quality in their unit (ties by id);
-    ``column:C``: the schools whose column ``C`` holds a yes-word; a list of ids: exactly
-    those, and each of them must lead (:func:`lead_flags`).
+    ``column:C``: the schools whose column ``C`` holds a yes-word; ``column:C or top:S``:
+    the schools column ``C`` marks, in a unit where it marks any, else the top share ``S``;
+    a list of ids: exactly those, and each of them must lead (:func:`lead_flags`).
 A plan (``_plan``)
     A school is in a group when it has a ``group_id`` and its role is not ``unassigned``;
     the group's lead is its school with role ``lead``; every other school in the group is a
@@ -43,8 +44,13 @@ The rules (``_judge``, :data:`RULES`, in the order :func:`violations` lists them
     ``max_distance_km``: every member lies within the cap of its lead.
     ``pair_urban_rural``: a group with an urban lead has a rural member (城乡结对).
     ``min_weak_per_group``: a group has that many weak members (a weak lead does not count).
+    ``min_weak_share``: weak members are at least that share of the group's schools, its
+    lead counted in the size (a weak lead does not count as weak).
     ``levels``: under ``'same'``, a group holds one level.
     ``by``: a group stays within one unit of the ``by`` column.
+    ``sectors``: under ``sectors = n``, a group keeps to one sector by bearing from its
+    county's centre, and a sector of a unit holds one group (``_sectors``).
+    ``leads`` also reads ``leads_from = 'urban'``: only urban schools are in the pool.
     ``min_lead_spacing_km``: two leads of a unit are at least that far apart.
     ``fixed_group``: the schools of a fixed group stay together, in one group of their own.
 """
@@ -53,10 +59,13 @@ from __future__ import annotations
 
 from geogroup.rules._judge import violations
 from geogroup.rules._plan import PlanArrays, plan_arrays, plan_roles
+from geogroup.rules._sectors import SECTOR_NAMES, sector_of
 from geogroup.rules._units import (
     TOLERANCE_KM,
     UNKNOWN_LEVEL,
     lead_flags,
+    leads_used,
+    levels_of,
     metric_crs,
     metric_xy,
     rank_order,
@@ -80,8 +89,10 @@ RULES = (
     "max_distance_km",
     "pair_urban_rural",
     "min_weak_per_group",
+    "min_weak_share",
     "levels",
     "by",
+    "sectors",
     "min_lead_spacing_km",
     "fixed_group",
 )
@@ -91,16 +102,20 @@ __all__ = [
     "NO_WORDS",
     "PLACEHOLDERS",
     "RULES",
+    "SECTOR_NAMES",
     "TOLERANCE_KM",
     "UNKNOWN_LEVEL",
     "YES_WORDS",
     "PlanArrays",
     "lead_flags",
+    "leads_used",
+    "levels_of",
     "metric_crs",
     "metric_xy",
     "plan_arrays",
     "plan_roles",
     "rank_order",
+    "sector_of",
     "spaced",
     "split_units",
     "unit_labels",

@@ -231,6 +231,25 @@ def _weak(p: PlanArrays, policy: Policy) -> list[Row]:
     ]
 
 
+def _weak_share(p: PlanArrays, policy: Policy) -> list[Row]:
+    share = policy.min_weak_share
+    if not share:
+        return []
+    weak = p.per_group(p.member & p.weak)
+    size = p.per_group(p.assigned)
+    short = (size > 0) & (weak < share * size - 1e-9)
+    return [
+        row(
+            "min_weak_share",
+            p.group_names[g],
+            _schools_of(p, g),
+            f"{p.group_names[g]} has {int(weak[g])} weak members of {int(size[g])} schools "
+            f"({weak[g] / size[g]:.0%}); policy min_weak_share = {share:g}",
+        )
+        for g in np.flatnonzero(short)
+    ]
+
+
 def _levels(p: PlanArrays, policy: Policy) -> list[Row]:
     if policy.levels != "same":
         return []
@@ -268,6 +287,30 @@ def _by(p: PlanArrays, policy: Policy) -> list[Row]:
         )
         for g in np.flatnonzero(count > 1)
     ]
+
+
+def _sectors(p: PlanArrays, policy: Policy) -> list[Row]:
+    if not policy.sectors or p.sector is None:
+        return []
+    out = [
+        row("sectors", p.group_names[g], _schools_of(p, g),
+            f"{p.group_names[g]} holds schools of {n} sectors; policy sectors = "
+            f"{policy.sectors}: a group keeps to one sector")
+        for g, n in enumerate(_distinct(p, p.sector)) if n > 1
+    ]  # fmt: skip
+    at = np.flatnonzero(p.lead & (p.unit >= 0))
+    pairs = np.unique(np.stack([p.unit[at], p.sector[at], p.group[at]], axis=1), axis=0)
+    keys, counts = np.unique(pairs[:, :2], axis=0, return_counts=True) if len(pairs) else ([], [])
+    for (u, s), c in zip(keys, counts, strict=True):
+        if c > 1:
+            groups = sorted(
+                p.group_names[g] for g in pairs[(pairs[:, 0] == u) & (pairs[:, 1] == s), 2]
+            )
+            out.append(row("sectors", ", ".join(groups), [],
+                           f"{len(groups)} groups lead from sector {s} of unit "
+                           f"{p.unit_names[u]!r}; policy sectors = {policy.sectors}: one group a "
+                           "sector"))  # fmt: skip
+    return out
 
 
 def _spacing(p: PlanArrays, policy: Policy) -> list[Row]:
@@ -354,8 +397,10 @@ JUDGES: tuple[Callable[[PlanArrays, Policy], list[Row]], ...] = (
     _distance,
     _pairing,
     _weak,
+    _weak_share,
     _levels,
     _by,
+    _sectors,
     _spacing,
     _fixed,
 )

@@ -12,14 +12,14 @@ from numpy.typing import NDArray
 
 from geogroup import schema as S
 from geogroup.policy import Policy
+from geogroup.rules._sectors import sectors
 from geogroup.rules._units import (
-    UNKNOWN_LEVEL,
     lead_flags,
+    levels_of,
     unit_labels,
     unit_xy,
     weak_flags,
 )
-from geogroup.rules._words import words_kept
 
 
 @dataclass
@@ -51,6 +51,8 @@ class PlanArrays:
     group_names: list[str]
     role: NDArray[np.object_]
     has_reason: NDArray[np.bool_]
+    sector: NDArray[np.int64] | None = None  # under the sector rule: each school's sector
+    centres: dict[int, tuple[float, float]] = field(default_factory=dict)  # by unit -> centre
     _index: dict[str, list[NDArray[np.int64]]] = field(default_factory=dict, repr=False)
 
     @property
@@ -190,27 +192,33 @@ def plan_arrays(schools: gpd.GeoDataFrame, policy: Policy, by: str | None = None
         lonlat = xy = np.full((n, 2), np.nan)
         epsg = np.zeros(n, dtype=np.int64)
     kind, column_name = policy.lead_rule
+    column_name = column_name[0] if kind == "either" else column_name
     column = None
-    if kind == "column" and column_name in schools:
+    if kind in ("column", "either") and column_name in schools:
         column = schools[column_name].to_numpy(dtype=object)
     weak = np.zeros(n, dtype=bool)
     may: NDArray[np.bool_] | None = np.zeros(n, dtype=bool)
     named = np.zeros(n, dtype=bool)
+    area = _labels(schools[S.AREA]) if S.AREA in schools else None
+    urban = None if area is None else np.array([str(a).lower() == S.URBAN for a in area])
     for at in units:
         weak[at] = weak_flags(quality[at], ids[at], policy.weak_share)
         unit_may, named[at] = lead_flags(
-            policy, quality[at], ids[at], None if column is None else column[at]
+            policy,
+            quality[at],
+            ids[at],
+            None if column is None else column[at],
+            None if urban is None else urban[at],
         )
         if unit_may is None:
             may = None
         elif may is not None:
             may[at] = unit_may
-    area = _labels(schools[S.AREA]) if S.AREA in schools else None
-    level = None
-    if S.LEVEL in schools:
-        level = np.array(
-            [UNKNOWN_LEVEL if v is None else v for v in words_kept(schools[S.LEVEL])], object
-        )
+    sector, centres = (
+        sectors(schools, by, policy, by_code) if n and isinstance(schools, gpd.GeoDataFrame)
+        else (None, {})
+    )  # fmt: skip
+    level = levels_of(schools[S.LEVEL], policy) if S.LEVEL in schools else None
     reason = _labels(schools[S.REASON]) if S.REASON in schools else np.full(n, None)
     return PlanArrays(
         ids=ids,
@@ -221,7 +229,7 @@ def plan_arrays(schools: gpd.GeoDataFrame, policy: Policy, by: str | None = None
         xy=xy,
         epsg=epsg,
         lonlat=lonlat,
-        urban=None if area is None else np.array([str(a).lower() == S.URBAN for a in area]),
+        urban=urban,
         rural=None if area is None else np.array([str(a).lower() == S.RURAL for a in area]),
         level=level,
         weak=weak,
@@ -232,4 +240,6 @@ def plan_arrays(schools: gpd.GeoDataFrame, policy: Policy, by: str | None = None
         group_names=names,
         role=role,
         has_reason=np.array([r is not None for r in reason], dtype=bool),
+        sector=sector,
+        centres=centres,
     )

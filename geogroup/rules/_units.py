@@ -153,14 +153,23 @@ def unit_labels(schools: pd.DataFrame, by: str | None, policy: Policy) -> NDArra
     if by:
         parts.append(words_kept(schools[by]))
     if policy.levels == "same" and S.LEVEL in schools:
-        level = words_kept(schools[S.LEVEL])
-        parts.append(np.array([UNKNOWN_LEVEL if v is None else v for v in level], dtype=object))
+        parts.append(levels_of(schools[S.LEVEL], policy))
     if not parts:
         return np.full(n, "", dtype=object)
     out = []
     for values in zip(*parts, strict=True):
         out.append(None if values[0] is None else "-".join(values))
     return np.array(out, dtype=object)
+
+
+def levels_of(values: pd.Series, policy: Policy) -> NDArray[np.object_]:
+    """Each school's level as the rules count it: as written, ``unknown-level`` when
+    missing, and through the policy's ``join_levels`` (a nine-year school as middle)."""
+    joined = dict(policy.join_levels)
+    return np.array(
+        [joined.get(v, v) if v is not None else UNKNOWN_LEVEL for v in words_kept(values)],
+        dtype=object,
+    )
 
 
 def split_units(
@@ -208,15 +217,29 @@ def weak_flags(
     return weak
 
 
+def leads_used(policy: Policy, column: pd.Series | NDArray | None = None) -> str:
+    """The lead rule that applies to a unit whose lead column holds ``column``, in words."""
+    kind, value = policy.lead_rule
+    if kind != "either":
+        return str(policy.leads) if kind != "ids" else f"{len(value)} named school(s)"
+    name, share = value
+    marked = 0 if column is None else int(yes_no(column)[0].sum())
+    if marked:
+        return f"column:{name} ({marked} school(s) marked)"
+    return f"top:{share:g} (column {name!r} marks no school here)"
+
+
 def lead_flags(
     policy: Policy,
     quality: NDArray[np.float64],
     ids: NDArray[np.object_],
     column: pd.Series | NDArray | None = None,
+    urban: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.bool_] | None, NDArray[np.bool_]]:
     """``(may_lead, named)`` of one unit under ``policy.leads``: the lead pool, and the
     schools a list of ids names (each must lead). ``column`` holds the unit's values of
     the lead column of ``'column:C'``; ``may_lead`` is None when that column is missing.
+    Under ``leads_from = 'urban'`` only the schools ``urban`` marks may lead.
 
     Examples
     --------
@@ -226,13 +249,25 @@ def lead_flags(
     >>> lead_flags(Policy(leads="top:0.34"), q, ids)[0].tolist()  # ceil(1.02) = 2
     [False, True, True]
     """
+    may, named = _pool(policy, quality, ids, column)
+    if may is not None and policy.leads_from == "urban":
+        may = may & (np.zeros(len(may), bool) if urban is None else np.asarray(urban, bool))
+    return may, named
+
+
+def _pool(policy: Policy, quality, ids, column) -> tuple[NDArray[np.bool_] | None, NDArray]:
     n = len(quality)
     kind, value = policy.lead_rule
     if kind == "ids":
         named = np.isin(np.asarray(ids).astype(str), [str(v) for v in value])
         return named.copy(), named
     named = np.zeros(n, dtype=bool)
-    if kind == "column":
+    if kind == "either":
+        flags = np.zeros(n, dtype=bool) if column is None else yes_no(column)[0]
+        if flags.any():
+            return flags, named
+        value = value[1]  # no school marked here: the top share
+    elif kind == "column":
         if column is None:
             return None, named
         return yes_no(column)[0], named
