@@ -132,6 +132,7 @@ class FastGrouper(BaseGrouper):
         started = time.perf_counter()
         worker = copy.copy(self)
         worker._deadline = started + self.time_limit
+        worker._match_seconds = 0.0
         try:
             solution = worker._search(problem, rng)
         except InfeasibleError as exc:
@@ -296,7 +297,8 @@ class FastGrouper(BaseGrouper):
     def _rematch(self, problem, lead, *, remove, add) -> NDArray[np.int64] | None:
         """The matching redone with some leads closed or replaced; None when it cannot meet
         the rules. Each call spends one of the unit's ``lead_trials``."""
-        if self._trials_left <= 0 or self._left() <= 0:
+        # a trial costs about one matching: none is started that would end past the deadline
+        if self._trials_left <= 0 or self._left() <= 1.5 * self._match_seconds:
             return None
         self._trials_left -= 1
         heads = np.unique(lead[lead >= 0])
@@ -307,9 +309,17 @@ class FastGrouper(BaseGrouper):
         # its time; a smaller one may widen to every lead (rules can need far members).
         max_k = None if problem.n * len(leads) <= _FULL_WIDENING else 4 * self.k
         try:
-            return assign_to_leads(problem, leads, k=self.k, max_k=max_k)
+            return self._timed_match(problem, leads, max_k=max_k)
         except InfeasibleError:
             return None
+
+    def _timed_match(self, problem, leads, max_k: int | None = None) -> NDArray[np.int64]:
+        """A matching of every school to ``leads``, its duration kept to price the next."""
+        began = time.perf_counter()
+        try:
+            return assign_to_leads(problem, leads, k=self.k, max_k=max_k)
+        finally:
+            self._match_seconds = max(self._match_seconds, time.perf_counter() - began)
 
     def _first_grouping(self, problem, rng, start):
         """Open as many groups as the rules allow; fewer when the mix rules cannot be met."""
@@ -324,7 +334,7 @@ class FastGrouper(BaseGrouper):
                         f"{problem.policy.min_lead_spacing_km:g} from each other, fewer than the "
                         f"{lowest} groups needed; lower the spacing or allow more leads"
                     )
-                return leads, assign_to_leads(problem, leads, k=self.k)
+                return leads, self._timed_match(problem, leads)
             except InfeasibleError:
                 if g <= lowest or self._left() <= 0:
                     raise

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import KMeans
+from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from geogroup.errors import InfeasibleError
 from geogroup.group._assign import assign_to_leads, improve
@@ -26,6 +26,8 @@ from geogroup.group._problem import Problem, Solution, judge
 from geogroup.locate import nearest
 
 __all__ = ["KMeansGrouper"]
+
+_FULL_KMEANS = 5_000_000  # schools x clusters up to which full k-means (n_init restarts) runs
 
 
 class KMeansGrouper(BaseGrouper):
@@ -72,7 +74,11 @@ class KMeansGrouper(BaseGrouper):
 
     def _solve_with(self, problem: Problem, rng: np.random.Generator, g: int) -> Solution:
         active = np.flatnonzero(problem.active)
-        km = KMeans(n_clusters=g, n_init=self.n_init, random_state=int(rng.integers(2**31 - 1)))
+        seed = int(rng.integers(2**31 - 1))
+        if len(active) * g > _FULL_KMEANS:  # Lloyd's passes cost n·g each: mini-batches
+            km = MiniBatchKMeans(n_clusters=g, n_init=1, batch_size=4096, random_state=seed)
+        else:
+            km = KMeans(n_clusters=g, n_init=self.n_init, random_state=seed)
         labels = km.fit_predict(problem.xy[active])
         leads = _cluster_leads(problem, active, labels, g)
         lead = np.full(problem.n, -1, dtype=np.int64)
