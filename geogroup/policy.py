@@ -26,7 +26,6 @@ The TOML form::
 from __future__ import annotations
 
 import dataclasses
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,10 +35,9 @@ from typing import Any
 
 from geogroup.errors import PolicyError
 from geogroup.outputs import output_problems
+from geogroup.policy_checks import policy_problems
 
 __all__ = ["PRESETS", "Policy", "get_policy", "policy_from_dict", "read_policy"]
-
-LEVEL_RULES = ("same", "mixed")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,7 +54,11 @@ class Policy:
         Exact number of groups (per level when ``levels='same'``); ``None`` lets the method
         choose within what ``members`` allows.
     max_distance_km
-        Longest allowed straight-line distance from a member to its lead; ``None`` for none.
+        Longest allowed distance from a member to its lead, in km (straight, or along the
+        roads when the plan has road distances); ``None`` for none.
+    max_travel_min
+        Longest allowed travel time from a member to its lead, in minutes (needs travel
+        times: road distances or a table with minutes); ``None`` for none.
     pair_urban_rural
         城乡结对: a group whose lead is urban must have at least one rural member.
     weak_share
@@ -101,6 +103,19 @@ class Policy:
         Group a school that lies far from every other school of its unit (more than 50 km,
         and more than ten times the unit's usual spacing: usually a wrong coordinate). By
         default such a school is left unassigned with that reason, for the planner to check.
+    group_students
+        ``(min, max)`` students per group, its lead's included (enrolment-weighted sizes, from
+        the ``students`` column); None for no rule.
+    capacity_column
+        A column of each lead's capacity in students: a group led by a school holds at most
+        that many students (its lead's included); None for no rule.
+    coverage_target
+        The share of schools a plan should group (Liangxi's 80 %: ``0.8``); the report
+        compares the plan's coverage with it. Not a rule a method must keep.
+    exchange_rate, key_exchange_rate
+        Shares of a group's teachers and of its key teachers to exchange each year
+        (Liangxi's "two 15 %": 0.15 and 0.15; Anshan 19 %); the report gives each group's
+        quotas.
     method
         The grouping method the policy document implies, used when none is asked for.
     output
@@ -126,6 +141,7 @@ class Policy:
     members: tuple[int, int] = (2, 6)
     n_groups: int | None = None
     max_distance_km: float | None = None
+    max_travel_min: float | None = None
     pair_urban_rural: bool = False
     weak_share: float = 0.2
     min_weak_per_group: int = 0
@@ -141,6 +157,11 @@ class Policy:
     move_cost: float = 1.0
     allow_unassigned: bool = False
     keep_far: bool = False
+    group_students: tuple[int, int] | None = None
+    capacity_column: str | None = None
+    coverage_target: float | None = None
+    exchange_rate: float = 0.15
+    key_exchange_rate: float = 0.15
     method: str = "fast"
     output: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -152,12 +173,14 @@ class Policy:
             object.__setattr__(self, "members", tuple(self.members))
         if isinstance(self.centre, list):
             object.__setattr__(self, "centre", tuple(self.centre))
+        if isinstance(self.group_students, list):
+            object.__setattr__(self, "group_students", tuple(self.group_students))
         if isinstance(self.join_levels, Mapping):
             pairs = tuple(sorted((str(k), str(v)) for k, v in self.join_levels.items()))
             object.__setattr__(self, "join_levels", pairs)
         if isinstance(self.output, Mapping):
             object.__setattr__(self, "output", dict(self.output))
-        problems = _problems(self) + output_problems(self.output)
+        problems = policy_problems(self) + output_problems(self.output)
         if problems:
             raise PolicyError("; ".join(problems))
 
@@ -206,6 +229,8 @@ class Policy:
         out["members"] = list(self.members)
         if self.centre is not None:
             out["centre"] = list(self.centre)
+        if self.group_students is not None:
+            out["group_students"] = list(self.group_students)
         out["join_levels"] = dict(self.join_levels)
         if isinstance(self.leads, tuple):
             out["leads"] = list(self.leads)
@@ -253,172 +278,6 @@ def _toml_value(value: Any) -> str:
         )
     text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{text}"'
-
-
-_MAX_KM = 20_000.0  # half the Earth's circumference: any distance beyond is a typo
-_MAX_WEIGHT = 1e6  # a weight of a million already makes the other terms vanish
-
-
-def _problems(p: Policy) -> list[str]:
-    """Every problem of a policy, each naming its field, so one error lists them all."""
-    out: list[str] = []
-    out += _type_problems(p)
-    if out:
-        return out  # the value checks below assume the types are right
-    out += _member_problems(p)
-    if p.n_groups is not None and p.n_groups < 1:
-        out.append(f"policy field 'n_groups': expected a whole number >= 1, got {p.n_groups!r}")
-    limits = {
-        "max_distance_km": _MAX_KM,
-        "min_lead_spacing_km": _MAX_KM,
-        "balance_weight": _MAX_WEIGHT,
-        "move_cost": _MAX_WEIGHT,
-    }
-    for name, most in limits.items():
-        value = getattr(p, name)
-        if value is None:
-            continue
-        if not math.isfinite(value) or not 0 <= value <= most:
-            out.append(
-                f"policy field {name!r}: expected a number from 0 to {most:g}, got {value!r}"
-            )
-    if p.max_distance_km == 0:
-        out.append(
-            "policy field 'max_distance_km': 0 km allows no member at all; omit it for no cap"
-        )
-    if not 0 < p.weak_share < 1:
-        out.append(
-            f"policy field 'weak_share': expected a share between 0 and 1, got {p.weak_share!r}"
-        )
-    if not 0 <= p.min_weak_share < 1:
-        out.append(
-            "policy field 'min_weak_share': expected a share from 0 to below 1, got "
-            f"{p.min_weak_share!r}"
-        )
-    if p.min_weak_per_group < 0:
-        out.append(
-            "policy field 'min_weak_per_group': expected a whole number >= 0, got "
-            f"{p.min_weak_per_group!r}"
-        )
-    out += _placement_problems(p)
-    if p.levels not in LEVEL_RULES:
-        out.append(f"policy field 'levels': expected 'same' or 'mixed', got {p.levels!r}")
-    out += _lead_problems(p.leads)
-    return out
-
-
-_KINDS = {
-    "name": (str,),
-    "description": (str,),
-    "source": (str,),
-    "method": (str,),
-    "levels": (str,),
-    "pair_urban_rural": (bool,),
-    "allow_unassigned": (bool,),
-    "keep_far": (bool,),
-    "n_groups": (int, type(None)),
-    "min_weak_per_group": (int,),
-    "min_weak_share": (int, float),
-    "max_distance_km": (int, float, type(None)),
-    "min_lead_spacing_km": (int, float),
-    "leads_from": (str,),
-    "sectors": (int,),
-    "balance_weight": (int, float),
-    "move_cost": (int, float),
-    "weak_share": (int, float),
-}
-_KIND_WORDS = {str: "text", bool: "true or false", int: "a whole number", float: "a number"}
-
-
-def _type_problems(p: Policy) -> list[str]:
-    """Fields of the wrong type: a TOML ``"no"`` where true/false belongs is not false."""
-    out = []
-    for name, kinds in _KINDS.items():
-        value = getattr(p, name)
-        # True is an int to Python: a bool passes only where a bool is wanted.
-        ok = isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
-        if not ok:
-            wanted = " or ".join(
-                _KIND_WORDS.get(k, "nothing") for k in kinds if k is not type(None)
-            )
-            if type(None) in kinds:
-                wanted += " (or left out)"
-            out.append(f"policy field {name!r}: expected {wanted}, got {value!r}")
-    return out
-
-
-def _placement_problems(p: Policy) -> list[str]:
-    """The sector rule and where leads may come from."""
-    out = []
-    if not 0 <= p.sectors <= 36:
-        out.append(f"policy field 'sectors': expected 0 (no rule) to 36, got {p.sectors!r}")
-    if p.leads_from not in ("any", "urban"):
-        out.append(f"policy field 'leads_from': expected 'any' or 'urban', got {p.leads_from!r}")
-    return out + _centre_problems(p.centre)
-
-
-def _centre_problems(centre: Any) -> list[str]:
-    if centre is None:
-        return []
-    ok = (
-        isinstance(centre, tuple)
-        and len(centre) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in centre)
-        and all(math.isfinite(v) for v in centre)
-        and -180 <= centre[0] <= 180
-        and -90 <= centre[1] <= 90
-    )
-    if ok:
-        return []
-    return [f"policy field 'centre': expected [longitude, latitude] in degrees, got {centre!r}"]
-
-
-def _member_problems(p: Policy) -> list[str]:
-    members = p.members
-    if (
-        not isinstance(members, tuple)
-        or len(members) != 2
-        or not all(isinstance(m, int) and not isinstance(m, bool) for m in members)
-    ):
-        return [f"policy field 'members': expected [min, max] whole numbers, got {members!r}"]
-    lo, hi = members
-    if lo < 0 or hi < 1:
-        return [f"policy field 'members': expected 0 <= min and 1 <= max, got [{lo}, {hi}]"]
-    if lo > hi:
-        return [f"policy field 'members': min {lo} is greater than max {hi}; swap them"]
-    return []
-
-
-def _lead_problems(leads: Any) -> list[str]:
-    if isinstance(leads, str) and " or " in leads:
-        first, _, second = (part.strip() for part in leads.partition(" or "))
-        if first.startswith("column:") and second.startswith("top:"):
-            return _lead_problems(first) + _lead_problems(second)
-        return [
-            f"policy field 'leads': expected 'column:C or top:S' (the column when it marks "
-            f"schools, else the top share), got {leads!r}"
-        ]
-    if isinstance(leads, tuple):
-        return [] if leads else ["policy field 'leads': the list of lead ids is empty"]
-    if not isinstance(leads, str):
-        return [
-            f"policy field 'leads': expected 'top:S', 'column:C' or a list of ids, got {leads!r}"
-        ]
-    kind, sep, value = leads.partition(":")
-    if kind == "column" and sep and value:
-        return []
-    if kind == "top" and sep:
-        try:
-            share = float(value)
-        except ValueError:
-            share = -1.0
-        if 0 < share <= 1:
-            return []
-        return [f"policy field 'leads': 'top:S' needs a share 0 < S <= 1, got {leads!r}"]
-    return [
-        f"policy field 'leads': expected 'top:0.2', 'column:lead_candidate' or a list of school ids, "
-        f"got {leads!r}"
-    ]
 
 
 def _unknown_message(unknown: list[str]) -> str:

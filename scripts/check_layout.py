@@ -28,6 +28,7 @@ _ROOT_STAGE = {
     "schema": "base",
     "outputs": "base",
     "policy": "base",
+    "policy_checks": "base",
     "presets": "base",
     "datasets": "base",
     "plan": "core",

@@ -173,8 +173,13 @@ def _role(r: dict) -> str:
     return "lead" if (role or "").lower() == "lead" else "member"
 
 
-def violations(schools, policy, by: str | None = None) -> set[tuple[str, str | None]]:
-    """Every (rule, group) the plan breaks; the group is None for a rule about the plan."""
+def violations(schools, policy, by: str | None = None, table=None) -> set[tuple[str, str | None]]:
+    """Every (rule, group) the plan breaks; the group is None for a rule about the plan.
+
+    ``table``: a frame of road distances (from_id, to_id, km[, minutes]); a pair it lacks,
+    in either direction, is infinitely far."""
+    global _TABLE
+    _TABLE = None if table is None else _table_dict(table)
     recs = _records(schools)
     units = _units(recs, policy, by)
     for unit in units.values():
@@ -211,6 +216,7 @@ def _group_faults(rs: list[dict], policy, by: str | None) -> set[str]:
         "members": not lo <= len(members) <= hi,
         "leads": any(not x.get("_pool") and _text(x.get("fixed_group")) is None for x in leads),
         "max_distance_km": _too_far(leads, members, policy),
+        "max_travel_min": _too_long(leads, members, policy),
         "pair_urban_rural": policy.pair_urban_rural
         and any(_area(x) == "urban" for x in leads)
         and not any(_area(m) == "rural" for m in members),
@@ -235,8 +241,37 @@ def _too_far(leads: list[dict], members: list[dict], policy) -> bool:
     return any(min(_km(m, lead) for lead in leads) > cap for m in members)
 
 
+def _too_long(leads: list[dict], members: list[dict], policy) -> bool:
+    """A member farther in minutes than ``max_travel_min`` from its lead (by the table)."""
+    if not leads or policy.max_travel_min is None or _TABLE is None:
+        return False
+    limit = policy.max_travel_min + 1e-6
+    return any(min(_look(m, lead, 1) for lead in leads) > limit for m in members)
+
+
+_TABLE: dict | None = None
+
+
+def _table_dict(table) -> dict:
+    out = {}
+    minutes = table["minutes"] if "minutes" in table else [math.nan] * len(table)
+    for a, b, km, mins in zip(table["from_id"], table["to_id"], table["km"], minutes, strict=True):
+        out.setdefault((str(a), str(b)), (float(km), float(mins)))
+    return out
+
+
+def _look(a: dict, b: dict, which: int) -> float:
+    if a["_id"] == b["_id"]:
+        return 0.0
+    found = _TABLE.get((a["_id"], b["_id"])) or _TABLE.get((b["_id"], a["_id"]))
+    return math.inf if found is None else found[which]
+
+
 def _km(a: dict, b: dict) -> float:
-    """In the UTM zone of their unit; across units, on the ellipsoid."""
+    """In the UTM zone of their unit; across units, on the ellipsoid; by the table when
+    there is one."""
+    if _TABLE is not None:
+        return _look(a, b, 0)
     if a["_unit"] == b["_unit"]:
         return math.hypot(a["_x"] - b["_x"], a["_y"] - b["_y"]) / 1000.0
     return GEOD.inv(a["_lon"], a["_lat"], b["_lon"], b["_lat"])[2] / 1000.0
@@ -282,9 +317,9 @@ def _per_unit(units: dict[str, list[dict]], policy, found: set) -> None:
                         found.add(("min_lead_spacing_km", None))
 
 
-def broken_rules(schools, policy, by: str | None = None) -> set[str]:
+def broken_rules(schools, policy, by: str | None = None, table=None) -> set[str]:
     """The names of the rules the plan breaks."""
-    return {rule for rule, _ in violations(schools, policy, by)}
+    return {rule for rule, _ in violations(schools, policy, by, table)}
 
 
 def objective(schools, policy) -> float:

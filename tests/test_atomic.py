@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -27,18 +28,11 @@ OUTPUTS = (
     "report.html",
     "report.xlsx",
     "map.html",
+    "timings.json",
 )
-# summary.json carries timings and report.xlsx its own creation time, so those two are only
-# checked for being complete files; plan.gpkg is compared by its tables (SQLite may count its
-# write transactions differently from run to run); the others byte for byte.
-EXACT = (
-    "plan.csv",
-    "plan.json",
-    "groups.csv",
-    "metrics.json",
-    "report.html",
-    "map.html",
-)
+# timings.json, the one file that differs from run to run, is checked for being whole JSON;
+# every other file byte for byte.
+EXACT = tuple(name for name in OUTPUTS if name != "timings.json")
 
 
 def _propose(policy: str, out: Path) -> subprocess.Popen:
@@ -61,9 +55,12 @@ def test_killing_a_run_mid_write_leaves_old_or_new_files(tmp_path):
     old, new = _snapshot(old_dir), _snapshot(new_dir)
     old_gpkg = read_plan(old_dir / "plan.gpkg").schools[COLUMNS]
     new_gpkg = read_plan(new_dir / "plan.gpkg").schools[COLUMNS]
-    start = time.perf_counter()
-    assert _propose("shandong", tmp_path / "timing").wait() == 0
-    run = time.perf_counter() - start
+    times = []
+    for attempt in range(2):  # the fastest of two: a slow first run would let kills miss
+        start = time.perf_counter()
+        assert _propose("shandong", tmp_path / f"timing{attempt}").wait() == 0
+        times.append(time.perf_counter() - start)
+    run = min(times)
     kills = 0
     for fraction in (0.55, 0.65, 0.75, 0.8, 0.85, 0.9, 0.95):
         work = tmp_path / f"kill{fraction}"
@@ -76,8 +73,7 @@ def test_killing_a_run_mid_write_leaves_old_or_new_files(tmp_path):
         proc.wait()
         for name in EXACT:
             assert (work / name).read_bytes() in (old[name], new[name]), (fraction, name)
-        for name in ("summary.json", "report.xlsx"):
-            assert (work / name).stat().st_size > 100
+        assert "seconds" in json.loads((work / "timings.json").read_text(encoding="utf-8"))
         schools = read_plan(work / "plan.gpkg").schools[COLUMNS]
         assert any(schools.equals(whole) for whole in (old_gpkg, new_gpkg)), fraction
         assert {p.name for p in work.iterdir() if not p.name.startswith(".")} == set(OUTPUTS)

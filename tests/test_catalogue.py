@@ -9,10 +9,12 @@ bug is checked to be told apart from a user error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 import tracemalloc
@@ -63,6 +65,23 @@ ISSUE_ITEMS = [
     "a 100 MB file",
     "an Excel file with several sheets",
     "an Excel file with merged header cells",
+    # Hostile input (the reader's second round): each class of problem has a case.
+    "unknown urban/rural labels",
+    "urban/rural derived by density",
+    "trailing delimiter on data rows",
+    "extra columns kept as text",
+    "names kept as written",
+    "two columns for one field",
+    "GBK Shapefile without .cpg",
+    "a zero byte in the file",
+    "old Mac line endings",
+    "10,000 columns",
+    "a stray cell far down a sheet",
+    "an unclosed quote",
+    "standard input or a named pipe",
+    "an explicit encoding",
+    "huge counts",
+    "huge quality",
 ]
 # What a message must name: a row, a column or header, or a rule (a quoted policy field).
 NAMES_A_PLACE = re.compile(
@@ -120,6 +139,145 @@ def latin1_decodable_as_gbk(folder: Path) -> Path:
     )
     path = folder / "lycees_latin1.csv"
     path.write_bytes(text.encode("latin-1"))
+    return path
+
+
+@generator
+def cp1252_reads_as_chinese(folder: Path) -> Path:
+    # 'çã' is two high bytes that GBK reads as one common Chinese character: only the
+    # caller can say the file is Windows-1252.
+    text = (
+        "school_id,name,lon,lat,score\nS1,Escola Ação Social,-46.63,-23.55,1\n"
+        "S2,City School,-46.64,-23.56,2\n"
+    )
+    path = folder / "escolas_cp1252.csv"
+    path.write_bytes(text.encode("cp1252"))
+    return path
+
+
+@generator
+def gbk_with_a_broken_row(folder: Path) -> Path:
+    # 0x81 before a space is neither UTF-8 nor GBK, and row 2 is common Chinese: no guess.
+    data = (
+        b"school_id,name,lon,lat,score\n"
+        + "S1,城关一小,116.40,39.90,80\n".encode("gbk")
+        + b"S2,\x81 damaged,116.41,39.91,70\n"
+    )
+    path = folder / "damaged_gbk.csv"
+    path.write_bytes(data)
+    return path
+
+
+@generator
+def zero_byte_after_64_kib(folder: Path) -> Path:
+    rows = "".join(
+        f"S{i},学校{i},116.{10 + i % 80},39.{10 + i % 85},{50 + i % 50}\n" for i in range(5000)
+    )
+    data = ("school_id,name,lon,lat,score\n" + rows).encode() + b"S5000,x\x00y,116.4,39.9,1\n"
+    assert len(data) > 1 << 16 and data.index(b"\x00") > 1 << 16
+    path = folder / "joined.csv"
+    path.write_bytes(data)
+    return path
+
+
+THREE_ROWS = (
+    "S1,城关一小,116.40,39.90,80",
+    "S2,城关二小,116.41,39.91,70",
+    "S3,河口小学,116.45,39.95,62",
+)
+
+
+@generator
+def cr_line_endings(folder: Path) -> Path:
+    path = folder / "old_mac.csv"
+    path.write_bytes("\r".join(["school_id,name,lon,lat,score", *THREE_ROWS, ""]).encode())
+    return path
+
+
+@generator
+def csv_through_a_named_pipe(folder: Path) -> Path:
+    """A FIFO fed by a thread: the reader may open it once and read it once."""
+    path = folder / "schools.csv"
+    os.mkfifo(path)
+    data = "\n".join(["school_id,name,lon,lat,score", *THREE_ROWS, ""]).encode()
+
+    def feed() -> None:
+        # Opening blocks until the reader opens the other end; a reader that stops early
+        # closes it, and the write then breaks the pipe.
+        with contextlib.suppress(BrokenPipeError), path.open("wb") as pipe:
+            pipe.write(data)
+
+    threading.Thread(target=feed, daemon=True).start()
+    return path
+
+
+@generator
+def ten_thousand_columns(folder: Path) -> Path:
+    # The school columns come last, after a header longer than the first 64 KiB read.
+    extra = [f"extra_column_{j:05d}" for j in range(10_000)]
+    lines = [",".join([*extra, "school_id", "name", "lon", "lat", "score"])]
+    for i, row in enumerate(THREE_ROWS):
+        lines.append(",".join([*(str((i * j) % 97) for j in range(10_000)), row]))
+    path = folder / "wide.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert len(lines[0]) > 1 << 16
+    return path
+
+
+@generator
+def dense_city_grid(folder: Path) -> Path:
+    # 400 schools every 500 m: a city centre.
+    step = 500.0 / 111_195.0
+    rows = [
+        f"第{20 * r + c + 1}小学,{116.3 + c * step / 0.766:.6f},{39.8 + r * step:.6f},{60 + (r + c) % 30}"
+        for r in range(20)
+        for c in range(20)
+    ]
+    path = folder / "city.csv"
+    path.write_text("\n".join(["name,lon,lat,score", *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _forty_schools(book: Any) -> Any:
+    sheet = book.create_sheet("学校名单")
+    sheet.append(["学校名称", "经度", "纬度", "得分"])
+    for i in range(40):
+        sheet.append([f"第{i + 1}小学", 116.3 + 0.01 * (i % 8), 39.8 + 0.01 * (i // 8), 60 + i])
+    return sheet
+
+
+@generator
+def excel_stray_cell_xfd1048576(folder: Path) -> Path:
+    def stray(book: Any) -> None:
+        _forty_schools(book).cell(row=1_048_576, column=16_384, value="x")
+
+    return _workbook(folder / "stray_corner.xlsx", stray)
+
+
+@generator
+def excel_stray_cell_a1048576(folder: Path) -> Path:
+    def stray(book: Any) -> None:
+        _forty_schools(book).cell(row=1_048_576, column=1, value="备注")
+
+    return _workbook(folder / "stray_bottom.xlsx", stray)
+
+
+@generator
+def shapefile_gbk_without_cpg(folder: Path) -> Path:
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(
+        {
+            "学校名称": [name for name, *_ in SCHOOLS],
+            "得分": [score for *_, score in SCHOOLS],
+            "城乡": ["城区", "乡村", "城区"],
+        },
+        geometry=gpd.points_from_xy([s[1] for s in SCHOOLS], [s[2] for s in SCHOOLS]),
+        crs="EPSG:4326",
+    )
+    path = folder / "schools.shp"
+    frame.to_file(path, encoding="gbk")
+    path.with_suffix(".cpg").unlink()  # as many Chinese GIS exports come: no encoding said
     return path
 
 
@@ -314,6 +472,7 @@ SECTIONS = (
     "Rejected rows by reason:",
     "Kept, but check these rows:",
     "Derived:",
+    "Mapped values:",
     "Headers used:",
     "Warnings:",
 )

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from geogroup import Policy, propose
 from geogroup.group._assign import State, move_allowed, swap_allowed
-from geogroup.group._problem import judge, prepare_problem
+from geogroup.group._prepare import prepare_problem
+from geogroup.group._problem import judge
 from tests.helpers import random_schools
 
 POLICIES = {

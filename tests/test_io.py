@@ -403,16 +403,21 @@ def test_lead_candidate_default_and_unreadable(tmp_path):
     assert any("lead_candidate" in w and "'maybe'" in w for w in report.warnings)
 
 
-def test_unknown_area_values_are_derived_with_a_warning(tmp_path):
+def test_unknown_area_values_are_an_error_until_mapped(tmp_path):
+    # Was: unknown labels were derived by density with a warning (a silent guess).
     text = (
         "name,lon,lat,score,area\nA,116.40,39.90,1,Urban\nB,116.41,39.91,2,suburb\n"
         "C,116.42,39.92,3,.\n"
     )
-    schools, report = read_schools(write(tmp_path, text))
-    assert schools["area"].iloc[0] == "urban"
-    assert schools["area"].iloc[1:].isin(["urban", "rural"]).all()
-    assert "derived for 2 of 3 schools" in report.derived["area"]
-    assert any("'suburb'" in w for w in report.warnings)
+    path = write(tmp_path, text)
+    with pytest.raises(InputError, match=r"'suburb' \(1 row, row 3\)"):
+        read_schools(path)
+    schools, report = read_schools(path, area_values={"Suburb": "urban"})
+    assert schools["area"].tolist()[:2] == ["urban", "urban"]
+    assert "derived for 1 of 3 schools" in report.derived["area"]  # '.' is missing
+    assert report.mapped["area"] == (
+        "column 'area' read through area_values: 'suburb' -> urban (1 row)."
+    )
 
 
 def test_coordinates_as_text_with_units(tmp_path):
@@ -432,7 +437,7 @@ def test_extra_columns_kept_and_a_clashing_one_renamed(tmp_path):
     assert schools["quality"].tolist() == [100.0, 90.0]
     assert schools["quality_input"].tolist() == ["good", "poor"]
     assert schools["education_district"].tolist() == ["East", "West"]
-    assert schools["code_text"].iloc[0] == 1
+    assert schools["code_text"].iloc[0] == "001"  # was 1: extra columns stay text
     assert pd.isna(schools["code_text"].iloc[1])
     assert any("'quality_input'" in w for w in report.warnings)
 
@@ -553,7 +558,7 @@ def test_missing_required_column_says_what_it_saw_and_how_to_map(tmp_path):
         ("header.csv", HEADER.encode(), "no data rows"),
         ("header_blank.csv", (HEADER + ",,,,\n").encode(), "no data rows"),
         ("latin.csv", HEADER.encode() + b"A,\xff\xfe\xff,116.4,39.9,1\n", "UTF-8"),
-        ("quotes.csv", (HEADER + 'A,"open,116.4,39.9,1\n').encode(), "cannot parse"),
+        ("quotes.csv", (HEADER + 'A,"open,116.4,39.9,1\n').encode(), "row 2 opens a quote"),
         ("schools.docx", b"x", r"unknown file type '.docx'.*\.csv, \.txt"),
         ("schools.xls", b"x", r"unknown file type '.xls' \(the old Excel format.*\.xlsx"),
         ("fake.xlsx", b"not a zip", "cannot read the workbook"),
@@ -772,12 +777,12 @@ def test_explicit_encoding_reads_utf16_without_a_byte_order_mark(tmp_path):
 
 
 def test_bad_byte_is_placed_across_decoding_chunks():
-    from geogroup.read._text import _first_bad_byte
+    from geogroup.read._encoding import first_bad_byte
 
     chinese = "学".encode()  # three bytes: chunks of four cut every other character
-    assert _first_bad_byte(chinese * 5, "utf-8", chunk=4) is None
-    assert _first_bad_byte(chinese * 3 + b"\xff" + chinese, "utf-8", chunk=4) == 9
-    assert _first_bad_byte(chinese * 3 + chinese[:2], "utf-8", chunk=4) == 9  # cut at the end
+    assert first_bad_byte(chinese * 5, "utf-8", chunk=4) is None
+    assert first_bad_byte(chinese * 3 + b"\xff" + chinese, "utf-8", chunk=4) == 9
+    assert first_bad_byte(chinese * 3 + chinese[:2], "utf-8", chunk=4) == 9  # cut at the end
 
 
 def test_undecodable_row_is_named_in_a_large_file(tmp_path):

@@ -134,7 +134,9 @@ def test_legend_controls_and_layer_names(demo_plan: gg.Plan, demo_html: str) -> 
     n_groups = demo_plan.schools[S.GROUP_ID].nunique()
     assert 'id="geogroup-legend"' in demo_html
     assert f"307 所学校，{n_groups} 个集团，0 所未入集团" in demo_html
-    assert "3 行输入数据无法使用" in demo_html  # the demo's three broken rows
+    # the demo's three broken rows: how many, that they cannot be drawn, where they are listed
+    assert "3 行输入数据在读入时被拒绝，无法在图上显示" in demo_html
+    assert "plan.csv、报告和 plan.gpkg 的 rejected 表逐行列出其行号与原因" in demo_html
     for control in (
         "L.control.fullscreen",
         "L.Control.MiniMap",
@@ -152,6 +154,31 @@ def test_legend_controls_and_layer_names(demo_plan: gg.Plan, demo_html: str) -> 
         "集团学校",
         "研究范围",
     ]
+
+
+def test_legend_says_where_the_rows_rejected_on_input_are(tmp_path: Path) -> None:
+    rejected = pd.DataFrame(
+        {
+            "row": [4, 4, 9],
+            "school_id": ["X1", "X1", "X2"],
+            "name": ["a", "a", "b"],
+            "column": ["lon", "lat", "quality"],
+            "value": ["", "", "?"],
+            "reason": ["missing longitude", "missing latitude", "quality is not a number"],
+        }
+    )
+    policy = gg.Policy(members=(2, 2), leads="top:0.34")
+    plan = gg.propose(gg.toy_schools(), policy, method="exact", rejected=rejected)
+    back = gg.read_plan(plan.to_gpkg(tmp_path / "plan.gpkg"))  # as `geogroup map` draws it
+    for drawn in (plan, back):
+        legend = render(plan_map(drawn, lang="en")).split('id="geogroup-legend"', 1)[1]
+        assert (
+            "2 input rows were rejected on input and cannot be drawn (no usable coordinates "
+            "or data); plan.csv, the report and the table rejected of plan.gpkg list each "
+            "with its row number and reason."
+        ) in legend
+    alone = render(plan_map(gg.propose(gg.toy_schools(), policy), lang="en"))
+    assert not re.search(r"\d input rows? were rejected", alone)  # (its labels are in the page)
 
 
 def test_english_labels(toy_plan: gg.Plan) -> None:

@@ -15,7 +15,8 @@ from geogroup import schema as S
 from geogroup.datasets import toy_schools
 from geogroup.errors import GeogroupError, InfeasibleError
 from geogroup.group import METHODS, FastGrouper, propose
-from geogroup.group._problem import judge, prepare_problem
+from geogroup.group._prepare import prepare_problem
+from geogroup.group._problem import judge
 from geogroup.locate import geodesic_km
 from geogroup.policy import Policy
 from tests import oracle
@@ -134,7 +135,12 @@ def test_allow_unassigned_lists_far_schools_with_reason():
         method="fast",
     )
     out = plan.schools[plan.schools[S.ROLE] == S.UNASSIGNED]
-    assert len(out) > 0 and out[S.REASON].str.contains("no possible lead within 8 km").all()
+    assert (
+        len(out) > 0
+        and out[S.REASON]
+        .str.contains("no possible lead within policy 'max_distance_km' = 8 km")
+        .all()
+    )
     assert len(plan.schools) == 25
 
 
@@ -228,7 +234,7 @@ def test_a_matching_that_once_cycled_forever_now_finishes():
     ids=["small groups", "weak and rural rules", "four large groups"],
 )
 def test_relaxation_with_rows_added_lazily_solves_the_full_relaxation(policy):
-    from geogroup.group._model import Relaxation
+    from geogroup.group._relaxation import Relaxation
 
     problem = prepare_problem(random_schools(150, seed=5), policy)
     lazy = Relaxation(problem, 24, deadline=time.perf_counter() + 60, linked=2)
@@ -243,7 +249,7 @@ def test_relaxation_with_rows_added_lazily_solves_the_full_relaxation(policy):
 
 
 def test_assignment_after_a_dive_may_leave_out_a_lead_the_dive_fixed():
-    from geogroup.group._model import Relaxation
+    from geogroup.group._relaxation import Relaxation
 
     policy = Policy(members=(2, 3), leads="top:0.3")
     problem = prepare_problem(random_schools(120, seed=3), policy)
@@ -259,7 +265,7 @@ def test_assignment_after_a_dive_may_leave_out_a_lead_the_dive_fixed():
 
 def test_a_restricted_model_that_cannot_cover_every_school_is_refused_before_highs():
     from geogroup.group._model import Model as _Model
-    from geogroup.group._model import Relaxation
+    from geogroup.group._relaxation import Relaxation
 
     policy = Policy(members=(1, 1000), n_groups=3, leads="top:0.4")
     problem = prepare_problem(random_schools(120, seed=8), policy)

@@ -32,6 +32,7 @@ def test_the_mutants_cover_the_review_and_every_rule_of_the_rulebook():
         "n_groups": "rule-n-groups",
         "leads": "rule-lead-pool",
         "max_distance_km": "rule-distance-cap",
+        "max_travel_min": "rule-travel",
         "pair_urban_rural": "rule-pairing",
         "min_weak_per_group": "rule-weak-quota",
         "min_weak_share": "rule-weak-share",

@@ -108,6 +108,7 @@ def test_defaults_are_todays_names_and_nothing_is_written(tmp_path):
             "groups.csv",
             "summary.json",
             "metrics.json",
+            "timings.json",
         )
     }
     assert not out.exists()

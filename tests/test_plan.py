@@ -121,3 +121,95 @@ def test_group_distances_count_members_only(plan):
     members = plan.schools[plan.schools[S.ROLE] == S.MEMBER]
     expected = members.groupby(S.GROUP_ID)[S.DISTANCE_KM].mean()
     assert groups["mean_distance_km"].reindex(expected.index).round(9).equals(expected.round(9))
+
+
+# --- the trust issue: every row accounted for, CSV cells that run, wide frames ---------------
+
+NASTY = ["=1+2", "+cmd|' /C calc'!A0", "-x", "@SUM(A1)", "\tTab", "\rCR", "'=quoted", "-1.5"]
+
+
+def _rejected(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "row": [r for r in range(2, n + 2) for _ in (0, 1)],
+            "school_id": [f"R{r}" for r in range(n) for _ in (0, 1)],
+            "name": [f"=bad{r}" for r in range(n) for _ in (0, 1)],
+            "column": ["lon", "quality"] * n,
+            "value": ["", "x"] * n,
+            "reason": ["missing longitude", "quality is not a number"] * n,
+        }
+    )
+
+
+def test_the_geopackage_has_every_rejected_row_in_a_table(tmp_path):
+    import geopandas as gpd
+
+    plan = propose(toy_schools(), Policy(members=(2, 2), leads="top:0.34"), rejected=_rejected(3))
+    path = plan.to_gpkg(tmp_path / "plan.gpkg")
+    table = gpd.read_file(path, layer="rejected")
+    assert list(table.columns) == ["row", "school_id", "name", "column", "value", "reason"]
+    assert table["row"].tolist() == [2, 2, 3, 3, 4, 4]
+    assert table["reason"].tolist()[:2] == ["missing longitude", "quality is not a number"]
+    alone = propose(toy_schools(), Policy(members=(2, 2), leads="top:0.34"))
+    assert gpd.read_file(alone.to_gpkg(tmp_path / "none.gpkg"), layer="rejected").empty
+
+
+def test_csv_cells_that_would_run_are_quoted_and_read_back_exactly(tmp_path):
+    schools = toy_schools()
+    schools[S.NAME] = NASTY[:6]
+    schools["note"] = NASTY[2:]
+    schools["score"] = [-1.5, 2.0, -3.0, 4.0, 5.0, 6.0]
+    plan = propose(schools, Policy(members=(2, 2), leads="top:0.34"), rejected=_rejected(1))
+    paths = plan.write(tmp_path)
+    text = paths["plan_csv"].read_bytes().decode("utf-8-sig")
+    assert "\r\nA,'=1+2," in text and "'+cmd|" in text and ",'-x," in text
+    assert "'@SUM(A1)" in text and "'\tTab" in text and '"\'\rCR"' in text  # \r quoted
+    assert "''=quoted" in text and ",-1.5," in text and "'-1.5" not in text  # a number
+    assert "R0,'=bad0," in text  # the rejected rows too
+    groups = paths["groups_csv"].read_text(encoding="utf-8-sig")
+    assert "'=1+2" in groups and "'@SUM(A1)" in groups  # the lead names
+    back = read_plan(paths["plan_csv"])
+    assert back.schools[S.NAME].tolist() == NASTY[:6]
+    assert back.schools["note"].tolist() == NASTY[2:]
+    assert back.schools["score"].tolist() == [-1.5, 2.0, -3.0, 4.0, 5.0, 6.0]
+
+
+def test_csv_quoting_is_undone_by_its_inverse():
+    from geogroup.plan import csv_restored, csv_safe
+
+    frame = pd.DataFrame({"=h": [*NASTY, None], "n": range(9)})
+    safe = csv_safe(frame)
+    assert list(safe.columns) == ["'=h", "n"] and safe["n"].tolist() == list(range(9))
+    assert safe["'=h"].iloc[0] == "'=1+2"
+    pd.testing.assert_frame_equal(csv_restored(safe), frame, check_dtype=False)
+
+
+def test_a_plan_of_3000_extra_columns_fits_the_geopackage(tmp_path):
+    import pyogrio
+
+    schools = toy_schools()
+    extra = pd.DataFrame({f"x{i}": range(i, i + 6) for i in range(3000)}, index=schools.index)
+    extra["NAME"] = "clashes with name in SQLite"
+    schools = pd.concat([schools, extra], axis=1)
+    plan = propose(schools, Policy(members=(2, 2), leads="top:0.34"))
+    paths = plan.write(tmp_path)
+    fields = list(pyogrio.read_info(paths["plan_gpkg"], layer="schools")["fields"])
+    assert len(fields) == 1998  # SQLite's 2,000 columns less fid and geometry
+    assert {"school_id", "name", "quality", "group_id", "role", "reason", "x0"} <= set(fields)
+    left_out = json.loads(paths["plan_json"].read_text(encoding="utf-8"))["gpkg_columns_left_out"]
+    columns = len(plan.schools.columns)  # with the geometry, in place of school_id
+    assert left_out["columns"][-1] == "NAME" and len(left_out["columns"]) == columns - 1998
+    assert "plan.csv has every column" in left_out["why"]
+    header = paths["plan_csv"].read_bytes().decode("utf-8-sig").split("\r\n", 1)[0].split(",")
+    assert "x2999" in header and "NAME" in header
+    back = read_plan(paths["plan_gpkg"])
+    assert back.schools[S.ROLE].tolist() == plan.schools[S.ROLE].tolist()
+
+
+def test_summary_json_has_no_timings_and_timings_json_has_them(plan, tmp_path):
+    paths = plan.write(tmp_path)
+    summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
+    assert "seconds" not in summary and all("seconds" not in u for u in summary["units"])
+    timings = json.loads(paths["timings"].read_text(encoding="utf-8"))
+    assert timings == plan.timings() and timings["seconds"] == round(plan.seconds, 3)
+    assert plan.summary()["seconds"] == round(plan.seconds, 3)  # still there in Python

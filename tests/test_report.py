@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from geogroup.datasets import toy_schools
@@ -74,7 +76,14 @@ def test_excel_summary_holds_the_numbers_of_metrics_json(written: dict[str, Path
 def test_excel_has_a_sheet_per_table(written: dict[str, Path], plan: Plan) -> None:
     book = openpyxl.load_workbook(written["xlsx"])
     zh = LABELS["zh"]
-    assert book.sheetnames == [zh["summary"], zh["groups"], zh["schools"], zh["violations"]]
+    assert book.sheetnames == [
+        zh["summary"],
+        zh["groups"],
+        zh["schools"],
+        zh["rejected"],
+        zh["violations"],
+    ]
+    assert _rows(book[zh["rejected"]]) == [(zh["row"], zh["school_id"], zh["name"], zh["problems"])]
     groups = _rows(book[zh["groups"]])
     assert groups[0][:3] == (zh["group_id"], zh["lead_id"], zh["lead_name"])
     assert [r[0] for r in groups[1:]] == ["G01", "G02"]
@@ -91,6 +100,9 @@ def test_excel_keeps_formula_like_names_as_text(written: dict[str, Path]) -> Non
     sheet = openpyxl.load_workbook(written["xlsx"])[LABELS["zh"]["schools"]]
     cells = [row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == "C"]
     assert cells[0].value == '=HYPERLINK("http://x")' and cells[0].data_type == "s"
+    assert cells[0].quotePrefix  # Excel keeps it text when the cell is edited
+    plain = [row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == "E"]
+    assert not plain[0].quotePrefix
 
 
 def test_html_escapes_every_input_string(written: dict[str, Path]) -> None:
@@ -172,3 +184,64 @@ def test_files_are_replaced_whole(plan: Plan, tmp_path: Path) -> None:
         "report.html",
         "report.xlsx",
     ]
+
+
+# --- every input row accounted for -----------------------------------------------------------
+
+
+def _with_rejected(n: int) -> Plan:
+    rejected = pd.DataFrame(
+        {
+            "row": [r + 2 for r in range(n) for _ in (0, 1)],
+            "school_id": [f"R{r}" for r in range(n) for _ in (0, 1)],
+            "name": [f"坏学校{r}" for r in range(n) for _ in (0, 1)],
+            "column": ["经度", "得分"] * n,
+            "value": ["", "缺"] * n,
+            "reason": ["missing longitude", "quality is not a number"] * n,
+        }
+    )
+    return propose(toy_schools(), POLICY, method="exact", rejected=rejected)
+
+
+def test_the_report_counts_input_rows_and_lists_the_rejected_ones(tmp_path: Path) -> None:
+    paths = write_report(_with_rejected(60), tmp_path, lang="en")
+    metrics = json.loads(paths["metrics"].read_text(encoding="utf-8"))
+    keys = list(metrics)
+    assert keys[keys.index("schools") + 1 : keys.index("schools") + 3] == [
+        "input_rows",
+        "rejected_on_input",
+    ]
+    assert (metrics["schools"], metrics["input_rows"], metrics["rejected_on_input"]) == (6, 66, 60)
+    assert metrics["coverage"] == 1.0 and metrics["coverage_input_rows"] == 6 / 66
+    _assert_summary_is_metrics_json(paths, "en")
+    page = paths["html"].read_text(encoding="utf-8")
+    en = LABELS["en"]
+    assert en["input_rows"] in page and en["coverage_input_rows"] in page
+    assert "66 input rows: 6 schools read and 60 rows rejected on input" in page
+    assert "9.09&#8239;%" in page and "100.00&#8239;%" in page  # both coverages
+    assert "<td>51</td><td>R49</td><td>坏学校49</td>" in page  # the 50th, with its row number
+    assert "<td>R50</td>" not in page and "… and 10 more rows" in page
+    assert "经度: missing longitude; 得分 &#39;缺&#39;: quality is not a number" in page
+    rows = _rows(openpyxl.load_workbook(paths["xlsx"])[en["rejected"]])
+    assert rows[0] == (en["row"], en["school_id"], en["name"], en["problems"])
+    assert [r[0] for r in rows[1:]] == list(range(2, 62))  # every one, by row number
+    assert rows[-1][1:] == (
+        "R59",
+        "坏学校59",
+        "经度: missing longitude; 得分 '缺': quality is not a number",
+    )
+
+
+def test_a_report_without_rejected_rows_says_so(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    assert LABELS["zh"]["no_rejected"] in page
+    metrics = json.loads(written["metrics"].read_text(encoding="utf-8"))
+    assert metrics["input_rows"] == metrics["schools"] and metrics["rejected_on_input"] == 0
+
+
+def test_the_same_report_is_the_same_bytes(plan: Plan, tmp_path: Path) -> None:
+    first = write_report(plan, tmp_path / "a", lang="zh")
+    time.sleep(2.1)  # a zip entry's time has a resolution of two seconds
+    second = write_report(plan, tmp_path / "b", lang="zh")
+    for key, path in first.items():
+        assert path.read_bytes() == second[key].read_bytes(), key

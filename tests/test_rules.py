@@ -14,6 +14,7 @@ import geogroup as gg
 from geogroup import rules
 from geogroup import schema as S
 from geogroup.evaluate import distance_to_lead
+from geogroup.locate import DistanceTable
 from tests import oracle
 from tests.helpers import random_schools
 
@@ -164,13 +165,26 @@ def test_check_plan_agrees_with_the_oracle(case):
     assert judged == _normal(oracle.violations(schools, policy, by))
 
 
+TOY_MINUTES = pd.DataFrame(
+    {
+        "from_id": ["B", "C", "E", "F"],
+        "to_id": ["A", "A", "D", "D"],
+        "km": [1.0, 9.0, 1.0, 1.5],
+        "minutes": [5.0, 50.0, 4.0, 6.0],
+    }
+)
+
+
 @pytest.mark.parametrize("rule", [r for r in rules.RULES if r != "role"])
 def test_every_rule_can_be_broken_and_seen(rule):
     """A hand-made plan breaking exactly this rule: the rulebook and the oracle both see it."""
     schools, policy, by = _breaking(rule)
-    plan = gg.Plan(schools=schools, policy=policy, method="hand", params={"by": by})
+    table = DistanceTable(TOY_MINUTES) if rule == "max_travel_min" else None
+    plan = gg.Plan(
+        schools=schools, policy=policy, method="hand", params={"by": by}, distances=table
+    )
     assert rule in set(gg.check_plan(plan)["rule"])
-    assert rule in oracle.broken_rules(schools, policy, by)
+    assert rule in oracle.broken_rules(schools, policy, by, TOY_MINUTES if table else None)
 
 
 def _breaking(rule: str):
@@ -212,6 +226,7 @@ def _breaking(rule: str):
         "min_lead_spacing_km": (None, {"min_lead_spacing_km": 100.0}),
         "fixed_group": (set_column(S.FIXED_GROUP, ["X", None, None, "X", None, None]), {}),
         "sectors": (None, {"sectors": 2, "centre": (122.8, 40.5)}),
+        "max_travel_min": (None, {"max_travel_min": 30.0}),
     }
     edit, changes = edits[rule]
     if edit is not None:

@@ -121,12 +121,14 @@ def test_explicit_header_matches_loosely():
     assert cmap["quality"] == "House Price"
 
 
-def test_several_candidates_use_the_first_alias_and_say_so():
-    cmap, notes = resolve(["name", "x", "lon", "lat", "score"])
-    assert cmap["lon"] == "lon"
-    assert len(notes) == 1
-    assert "'x'" in notes[0]
-    assert "used 'lon'" in notes[0]
+def test_several_candidates_are_an_error_naming_both():
+    # Was: the alias that came first ('lon') was used and the other ignored, with a note.
+    with pytest.raises(InputError) as err:
+        resolve(["name", "x", "lon", "lat", "score"])
+    assert "2 columns could be 'lon': 'x' (column B) and 'lon' (column C)" in str(err.value)
+    assert "columns={'lon': 'lon'}" in str(err.value)
+    cmap, notes = resolve(["name", "x", "lon", "lat", "score"], columns={"lon": "lon"})
+    assert cmap["lon"] == "lon" and notes == []
 
 
 def test_vector_sources_leave_lon_lat_alone():

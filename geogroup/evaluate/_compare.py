@@ -43,6 +43,10 @@ class Comparison:
         Schools only in ``b``, only in ``a``.
     metrics
         :func:`plan_metrics` of both side by side: columns ``a``, ``b``, ``change`` (b − a).
+    n_shared
+        Schools in both plans: the ones that can have moved.
+    names
+        What to call plans ``a`` and ``b`` in a report, such as their file names.
     """
 
     moves: pd.DataFrame
@@ -54,11 +58,26 @@ class Comparison:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    n_shared: int = 0
+    names: tuple[str, str] = ("A", "B")
 
     @property
     def n_moved(self) -> int:
         """Schools that changed group."""
         return len(self.moves)
+
+    @property
+    def group_origin(self) -> pd.Series:
+        """Each group of ``b`` and the group of ``a`` it was matched with (None: new), so
+        that a school's move can name the group it joined as ``a`` knew it."""
+        origin = {b: a for a, b in self.group_map.items() if not pd.isna(b)}
+        groups = sorted(set(origin) | set(self.new_groups))
+        return pd.Series(
+            [origin.get(g) for g in groups],
+            index=pd.Index(groups, name="group_b", dtype=object),
+            dtype=object,
+            name="group_a",
+        )
 
     def summary(self) -> dict[str, int]:
         """Counts of every kind of change, as plain numbers."""
@@ -85,10 +104,14 @@ def _overlaps(ga: pd.Series, gb: pd.Series) -> pd.DataFrame:
 
 
 def _match_groups(pairs: pd.DataFrame) -> dict[str, str]:
-    """The one-to-one matching of groups with the most shared schools.
+    """The one-to-one matching of groups with the most shared schools; among matchings that
+    share as many, the one that keeps the most labels.
 
-    Groups that share no school never compete, so the assignment problem is solved on each
-    connected block of the overlap graph alone: small blocks, whatever the plan's size.
+    Without the second rule a tie is broken by the order of the labels, and a group that
+    split in two equal halves could be matched with the half that took a new label: the
+    other half would then be listed as moved from G105 to G105. Groups that share no school
+    never compete, so the assignment problem is solved on each connected block of the
+    overlap graph alone: small blocks, whatever the plan's size.
     """
     if pairs.empty:
         return {}
@@ -102,14 +125,22 @@ def _match_groups(pairs: pd.DataFrame) -> dict[str, str]:
     # a pair alone in its block (a group kept whole, or renamed) matches without solving
     mapping = dict(zip(pairs["a"][single], pairs["b"][single], strict=True))
     for _, part in pairs[~single].groupby(block[~single], sort=True):
-        table = part.pivot(index="a", columns="b", values="n").fillna(0.0)
-        rows, cols = linear_sum_assignment(-table.to_numpy())
-        mapping |= {
-            str(table.index[r]): str(table.columns[c])
-            for r, c in zip(rows, cols, strict=True)
-            if table.iat[r, c] > 0
-        }
+        mapping |= _assign(part)
     return mapping
+
+
+def _assign(part: pd.DataFrame) -> dict[str, str]:
+    """The matching of one block: shared schools first, kept labels second."""
+    table = part.pivot(index="a", columns="b", values="n").fillna(0.0)
+    same = table.index.to_numpy()[:, None] == table.columns.to_numpy()[None, :]
+    # Kept labels add at most min(rows, cols) < scale, never as much as one shared school.
+    scale = min(table.shape) + 1.0
+    rows, cols = linear_sum_assignment(-(table.to_numpy() * scale + same))
+    return {
+        str(table.index[r]): str(table.columns[c])
+        for r, c in zip(rows, cols, strict=True)
+        if table.iat[r, c] > 0
+    }
 
 
 def _largest(pairs: pd.DataFrame, of: str, other: str) -> pd.Series:
@@ -138,14 +169,24 @@ def _assigned_groups(core: pd.DataFrame, index: pd.Index) -> pd.Series:
     return core["group"].where(core["assigned"], None).reindex(index).astype(object)
 
 
-def compare_plans(a: PlanLike, b: PlanLike, *, policy: str | Policy | None = None) -> Comparison:
+def compare_plans(
+    a: PlanLike,
+    b: PlanLike,
+    *,
+    policy: str | Policy | None = None,
+    names: tuple[str, str] | None = None,
+) -> Comparison:
     """Compare two plans of the same schools, school by school and metric by metric.
 
     Groups are matched one-to-one by maximum overlap (the assignment problem on the table
-    of schools shared by each pair of groups), so renaming groups moves no school: a school
-    *moved* when the group of ``b`` it is in is not the match of its group in ``a`` (joining
-    or leaving all groups counts). Both plans' metrics are computed under one policy:
-    ``policy``, else ``a``'s.
+    of schools shared by each pair of groups; among equal matchings, the one that keeps
+    the most labels), so renaming groups moves no school: a school *moved* when the group
+    of ``b`` it is in is not the match of its group in ``a`` (joining or leaving all groups
+    counts). A school that moved therefore always changed company: a group whose schools
+    (those in both plans) are exactly those of one group of the other plan is matched with
+    it, whatever either is called. Both plans' metrics are computed under one policy:
+    ``policy``, else ``a``'s. ``names`` (default ``('A', 'B')``) is kept on the result for
+    a report to call the plans by, e.g. their file names.
 
     Examples
     --------
@@ -165,7 +206,10 @@ def compare_plans(a: PlanLike, b: PlanLike, *, policy: str | Policy | None = Non
     ga, gb = _assigned_groups(ca, common), _assigned_groups(cb, common)
     pairs = _overlaps(ga, gb)
     mapping = _match_groups(pairs)
-    expected = [None if g is None else mapping.get(g) for g in ga.to_numpy()]
+    # A school of a group that was dissolved stays with no group of b: it left its group
+    # even when it is in none now, so its expected group is one no school has.
+    dissolved = object()
+    expected = [None if g is None else mapping.get(g, dissolved) for g in ga.to_numpy()]
     changed = [e != g for e, g in zip(expected, gb.to_numpy(), strict=True)]
     moved = common[np.asarray(changed, dtype=bool)].tolist()
     moves = pd.DataFrame(
@@ -191,6 +235,8 @@ def compare_plans(a: PlanLike, b: PlanLike, *, policy: str | Policy | None = Non
         added=cb.index.difference(ca.index, sort=False).tolist(),
         removed=ca.index.difference(cb.index, sort=False).tolist(),
         metrics=_side_by_side(plan_metrics(a, policy), plan_metrics(b, policy)),
+        n_shared=len(common),
+        names=("A", "B") if names is None else (str(names[0]), str(names[1])),
     )
 
 

@@ -40,7 +40,8 @@ def arrays_of(plan: PlanLike, policy: str | Policy | None = None) -> rules.PlanA
     weak schools, the lead pool and each unit's metric CRS."""
     by = plan.params.get("by") if isinstance(plan, Plan) else None
     schools = schools_of(plan)
-    return rules.plan_arrays(schools, policy_of(plan, policy), by if by in schools else None)
+    table = plan.distances if isinstance(plan, Plan) else None
+    return rules.plan_arrays(schools, policy_of(plan, policy), by if by in schools else None, table)
 
 
 def core(plan: PlanLike) -> pd.DataFrame:

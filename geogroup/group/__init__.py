@@ -21,6 +21,7 @@ from geogroup.group._fast import FastGrouper
 from geogroup.group._kmeans import KMeansGrouper
 from geogroup.group._pairs import PairGrouper
 from geogroup.group._units import BACKENDS
+from geogroup.locate import DistanceTable
 from geogroup.plan import Plan
 from geogroup.policy import PRESETS, Policy, get_policy
 
@@ -68,6 +69,7 @@ def propose(
     time_limit: float = 60.0,
     previous: Plan | None = None,
     rejected: pd.DataFrame | None = None,
+    distances: DistanceTable | None = None,
 ) -> Plan:
     """Propose 1+X groups for ``schools`` under ``policy``.
 
@@ -91,6 +93,9 @@ def propose(
         An earlier plan whose group ids to keep; moves cost the policy's ``move_cost``.
     rejected
         The read report's rejected rows, carried into the plan (``report.rejected``).
+    distances
+        Distances along roads or from a table (:class:`~geogroup.locate.DistanceTable`,
+        e.g. :func:`~geogroup.locate.read_distance_table`) instead of straight lines.
 
     Examples
     --------
@@ -118,4 +123,6 @@ def propose(
         raise PolicyError(
             f"method: expected a name or a method object, got {type(method).__name__}"
         )
-    return method.fit(schools, by=by, previous=previous, rejected=rejected).plan_
+    return method.fit(
+        schools, by=by, previous=previous, rejected=rejected, distances=distances
+    ).plan_

@@ -37,8 +37,8 @@ _DEAR = 1.0e7  # metres added to an optional slot: any required slot filled is w
 
 def _nearest_leads(problem: Problem, leads: NDArray[np.int64], rows: NDArray[np.int64], k: int):
     k = min(k, len(leads))
-    idx, dist_km = nearest(problem.xy[rows], problem.xy[leads], k=k)
-    return idx.reshape(len(rows), k), dist_km.reshape(len(rows), k) * 1000.0
+    idx, dist_km = problem.near(rows, leads, k)
+    return idx.reshape(len(rows), -1), dist_km.reshape(len(rows), -1) * 1000.0
 
 
 def _slot_table(
@@ -151,14 +151,14 @@ def _edges(problem, leads, free, slot_lead, slot_kind, k):
     leads, and for a lead with a required slot (a rural or weak member, the minimum size) the
     ``k`` nearest schools that may fill it, so that a far-fetched member needs no widening."""
     idx, _ = _nearest_leads(problem, leads, free, k)
-    row = np.repeat(np.arange(len(free)), idx.shape[1])
-    lead = idx.ravel()
+    row = np.repeat(np.arange(len(free)), idx.shape[1])[idx.ravel() >= 0]
+    lead = idx.ravel()[idx.ravel() >= 0]
     extra_row, extra_lead = _required_pairs(problem, leads, free, slot_lead, slot_kind, k)
     pairs = np.unique(
         np.concatenate([row, extra_row]) * len(leads) + np.concatenate([lead, extra_lead])
     )
     row, lead = pairs // len(leads), pairs % len(leads)
-    d = np.hypot(*(problem.xy[free[row]] - problem.xy[leads[lead]]).T)
+    d = problem.km(free[row], leads[lead]) * 1000.0
     near = d <= problem.cap_m()
     if problem.sector is not None:  # a school joins a lead of its own sector only
         near &= problem.sector[free[row]] == problem.sector[leads[lead]]
@@ -272,6 +272,7 @@ class State:
         ).tolist()
         self.x = problem.xy[:, 0].tolist()
         self.y = problem.xy[:, 1].tolist()
+        self.table = _table_metres(problem)
         self.z = problem.z.tolist()
         self.is_rural = problem.rural.tolist()
         self.lead_urban = problem.urban.tolist()
@@ -305,7 +306,8 @@ def improve(
         return lead.copy()
     leads = np.unique(lead[lead >= 0])
     cand_idx, cand_d = _nearest_leads(problem, leads, movable, k)
-    cand, cand_d = leads[cand_idx].tolist(), cand_d.tolist()
+    cand = np.where(cand_idx >= 0, leads[np.maximum(cand_idx, 0)], -1).tolist()
+    cand_d = cand_d.tolist()
     nbr_k = min(10, len(movable) - 1)
     nbr = movable[nearest(problem.xy[movable], k=nbr_k)[0]].tolist() if nbr_k > 0 else None
     schools = movable.tolist()
@@ -321,7 +323,19 @@ def improve(
 
 
 def _dist(state: State, i: int, j: int) -> float:
-    return math.hypot(state.x[i] - state.x[j], state.y[i] - state.y[j])
+    """Metres from school i to school j: straight, or the table's (inf: no known way)."""
+    if state.table is None:
+        return math.hypot(state.x[i] - state.x[j], state.y[i] - state.y[j])
+    return 0.0 if i == j else state.table.get((i, j), math.inf)
+
+
+def _table_metres(problem: Problem) -> dict[tuple[int, int], float] | None:
+    """Every pair the unit's table knows, in metres (travel-time cap applied)."""
+    if problem.table is None:
+        return None
+    rows, cols = problem.table.pairs()
+    metres = problem.km(rows, cols) * 1000.0
+    return dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), metres.tolist(), strict=True))
 
 
 def _move_cost(state: State, i: int, lead: int) -> float:
@@ -393,7 +407,7 @@ def _try_move(state: State, i: int, cand: list[int], cand_d: list[float]) -> boo
     d_now = _dist(state, i, a)
     z = state.z[i]
     for b, d in zip(cand, cand_d, strict=True):
-        if b == a or not _can_arrive(state, i, b, d):
+        if b < 0 or b == a or not _can_arrive(state, i, b, d):
             continue
         gain = (
             d_now

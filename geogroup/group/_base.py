@@ -29,7 +29,8 @@ from sklearn.base import BaseEstimator
 from geogroup import rules
 from geogroup import schema as S
 from geogroup.errors import InfeasibleError, InputError, PolicyError
-from geogroup.group._problem import Problem, Solution, evaluate, prepare_problem
+from geogroup.group._prepare import prepare_problem
+from geogroup.group._problem import Problem, Solution, evaluate
 from geogroup.group._units import (
     BACKENDS,
     count_moved,
@@ -41,6 +42,7 @@ from geogroup.group._units import (
     unit_frame,
     workers,
 )
+from geogroup.locate import DistanceTable
 from geogroup.plan import Plan
 from geogroup.policy import Policy, get_policy
 
@@ -51,6 +53,7 @@ ALL_RULES = frozenset(
         "members",
         "n_groups",
         "max_distance_km",
+        "max_travel_min",
         "pair_urban_rural",
         "min_weak_per_group",
         "min_weak_share",
@@ -71,6 +74,8 @@ def active_rules(policy: Policy, schools: pd.DataFrame, previous: Any) -> set[st
         rules_.add("n_groups")
     if policy.max_distance_km is not None:
         rules_.add("max_distance_km")
+    if policy.max_travel_min is not None:
+        rules_.add("max_travel_min")
     if policy.pair_urban_rural:
         rules_.add("pair_urban_rural")
     if policy.min_weak_per_group:
@@ -187,6 +192,7 @@ class BaseGrouper(BaseEstimator):
         by: str | None = None,
         previous: Plan | None = None,
         rejected: pd.DataFrame | None = None,
+        distances: DistanceTable | None = None,
     ) -> BaseGrouper:
         """Group ``schools`` (the frame :func:`~geogroup.read_schools` returns).
 
@@ -204,6 +210,11 @@ class BaseGrouper(BaseEstimator):
         rejected
             The rows the reader rejected, carried into the plan so every input school is
             accounted for.
+        distances
+            Distances along roads or given by the planner
+            (:class:`~geogroup.locate.DistanceTable`): every cost, cap and figure then reads
+            them instead of straight lines, and a pair the table lacks cannot be a member
+            and its lead.
         """
         started = time.perf_counter()
         policy = get_policy(self.policy)
@@ -211,9 +222,14 @@ class BaseGrouper(BaseEstimator):
         self._check_schools(schools, by, policy)
         self._check_rules(policy, schools, previous)
         _check_fixed_units(schools, by, policy)
+        _check_distances(policy, distances)
         context = _context(schools, by, policy, previous)
         units = list(rules.split_units(schools, by, policy))
-        jobs = [(label, schools.loc[index], policy, context) for label, index in units]
+        tables = _unit_tables(distances, units)
+        jobs = [
+            (label, schools.loc[index], policy, context, tables.get(label))
+            for label, index in units
+        ]
         n_workers = workers(self.n_jobs, len(jobs), len(schools))
         with progress_bar(self.name, len(jobs), self.progress) as bar:
             results = run_jobs(
@@ -238,7 +254,9 @@ class BaseGrouper(BaseEstimator):
             moved = count_moved(plan_schools, previous.schools)
         if by is None:  # measured on the schools grouped: a typo left out is no reason
             _warn_wide_area(plan_schools[plan_schools[S.ROLE] != S.UNASSIGNED], schools)
-        plan = make_plan(self, policy, plan_schools, reports, rejected, moved, by)
+        plan = make_plan(self, policy, plan_schools, reports, rejected, moved, by, distances)
+        if distances is not None:
+            plan.params["distances"] = distances.source
         self._final_check(plan, policy, by)
         self.plan_ = plan
         self.plan_.seconds = time.perf_counter() - started
@@ -246,7 +264,9 @@ class BaseGrouper(BaseEstimator):
 
     def _final_check(self, plan: Plan, policy: Policy, by: str | None) -> None:
         """Judge the plan by the rulebook: a broken rule here is a bug of the method."""
-        found = rules.violations(rules.plan_arrays(plan.schools, policy, by), policy)
+        found = rules.violations(
+            rules.plan_arrays(plan.schools, policy, by, plan.distances), policy
+        )
         if found:
             first = found[0]
             raise RuntimeError(
@@ -256,15 +276,20 @@ class BaseGrouper(BaseEstimator):
             )
 
     def _run_job(self, job: tuple) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-        label, unit, policy, context = job
+        label, unit, policy, context, table = job
         rng = np.random.default_rng(rules.unit_seed(self.random_state, label))
-        return self._fit_unit(unit, label, policy, context, rng)
+        return self._fit_unit(unit, label, policy, context, rng, table)
 
-    def _fit_unit(self, unit, label, policy, context, rng):
+    def _fit_unit(self, unit, label, policy, context, rng, table=None):
         t0 = time.perf_counter()
         try:
             problem = prepare_problem(
-                unit, policy, context.previous_lead, label=label, sector=context.sector
+                unit,
+                policy,
+                context.previous_lead,
+                label=label,
+                sector=context.sector,
+                table=None if table is None else table.for_unit(unit.index.to_numpy()),
             )
             solution = self._solve(problem, rng)
         except InfeasibleError as exc:
@@ -394,7 +419,7 @@ def far_members(problem: Problem, lead: np.ndarray) -> tuple[int, float, float]:
     member = np.flatnonzero((lead >= 0) & (lead != np.arange(problem.n)))
     if not len(member):
         return 0, 0.0, 0.0
-    km = np.hypot(*(problem.xy[member] - problem.xy[lead[member]]).T) / 1000.0
+    km = problem.km(member, lead[member])
     usual = float(np.median(km))
     limit = max(FAR_MEMBER_FACTOR * usual, FAR_MEMBER_MIN_KM)
     return int((km > limit).sum()), round(float(km.max()), 3), round(usual, 3)
@@ -469,6 +494,33 @@ class UnitContext:
             return {}
         labels = self.centres.get(str(unit.index[0]))
         return {} if labels is None else {"centre": list(labels)}
+
+
+def _check_distances(policy: Policy, distances: DistanceTable | None) -> None:
+    if policy.max_travel_min is not None and (distances is None or not distances.has_minutes):
+        raise PolicyError(
+            f"policy 'max_travel_min' = {policy.max_travel_min:g} needs travel times: give "
+            "road distances (roads=, --roads) or a distance table with a minutes column "
+            "(distances=, --distances), or drop the rule"
+        )
+
+
+def _unit_tables(
+    distances: DistanceTable | None, units: list[tuple[str, pd.Index]]
+) -> dict[str, DistanceTable]:
+    """Each unit's part of the table (pairs of two of its schools): a worker gets its own."""
+    if distances is None:
+        return {}
+    unit_of = pd.Series({str(sid): label for label, index in units for sid in index}, dtype=object)
+    pairs = distances.pairs
+    a = unit_of.reindex(pairs["from_id"].to_numpy()).to_numpy()
+    b = unit_of.reindex(pairs["to_id"].to_numpy()).to_numpy()
+    same = pd.notna(a) & (a == b)
+    kept = pairs[same].assign(_unit=a[same])
+    return {
+        label: DistanceTable(part.drop(columns="_unit"), source=distances.source)
+        for label, part in kept.groupby("_unit", sort=False)
+    }
 
 
 def _context(

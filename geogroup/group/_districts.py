@@ -60,9 +60,11 @@ from geogroup import schema as S
 from geogroup.errors import InfeasibleError, InputError, PolicyError
 from geogroup.group._base import BaseGrouper, solution_from
 from geogroup.group._leads import spread_leads, target_group_count
-from geogroup.group._problem import Problem, Solution, evaluate, judge, prepare_problem
+from geogroup.group._prepare import prepare_problem
+from geogroup.group._problem import Problem, Solution, evaluate, judge
 from geogroup.group._repair import Districts, settle, settle_mix
 from geogroup.locate import (
+    DistanceTable,
     boundary_metric,
     delaunay_edges,
     graph_from_edge_list,
@@ -123,6 +125,7 @@ class DistrictGrouper(BaseGrouper):
             "levels",
             "fixed_group",
             "max_distance_km",
+            "max_travel_min",
             "previous",
             "min_lead_spacing_km",
             "pair_urban_rural",
@@ -149,6 +152,7 @@ class DistrictGrouper(BaseGrouper):
         by: str | None = None,
         previous: Plan | None = None,
         rejected: pd.DataFrame | None = None,
+        distances: DistanceTable | None = None,
     ) -> DistrictGrouper:
         """Group ``schools`` into contiguous districts; see :meth:`BaseGrouper.fit`.
 
@@ -160,7 +164,7 @@ class DistrictGrouper(BaseGrouper):
         boundary_m = boundary_metric(self.boundary, schools, crs)
         self._user_graph = user_graph  # read by _solve, also in worker processes
         try:
-            super().fit(schools, by=by, previous=previous, rejected=rejected)
+            super().fit(schools, by=by, previous=previous, rejected=rejected, distances=distances)
         finally:
             del self._user_graph
         policy = self.plan_.policy

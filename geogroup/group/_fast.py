@@ -37,8 +37,9 @@ from geogroup.group._assign import assign_to_leads, broken_groups, improve
 from geogroup.group._base import BaseGrouper, solution_from
 from geogroup.group._diagnose import diagnose
 from geogroup.group._leads import _far_enough, spread_leads, target_group_count
-from geogroup.group._model import Model, Relaxation
+from geogroup.group._model import Model
 from geogroup.group._problem import Problem, Solution, evaluate, judge
+from geogroup.group._relaxation import Relaxation
 from geogroup.locate import nearest
 
 __all__ = ["FastGrouper"]
@@ -480,9 +481,13 @@ def _closing_order(
     member = np.flatnonzero((lead >= 0) & (lead != np.arange(problem.n)))
     if len(heads) < 2 or len(member) == 0:
         return []
-    idx, d_km = nearest(problem.xy[member], problem.xy[heads], k=2)
-    d_now = np.hypot(*(problem.xy[member] - problem.xy[lead[member]]).T) / 1000.0
-    other = np.where(heads[idx[:, 0]] == lead[member], d_km[:, 1], d_km[:, 0])
+    idx, d_km = problem.near(member, heads, 2)
+    if idx.shape[1] < 2:
+        return []
+    d_now = problem.km(member, lead[member])
+    nearest_is_own = heads[np.maximum(idx[:, 0], 0)] == lead[member]
+    other = np.where(nearest_is_own, d_km[:, 1], d_km[:, 0])
+    other = np.where(np.isfinite(other), other, 1e6)  # no other group reachable: keep it
     extra = np.bincount(lead[member], weights=other - d_now, minlength=problem.n)[heads]
     far = np.zeros(problem.n)
     np.maximum.at(far, lead[member], d_now)
@@ -503,11 +508,9 @@ def _recentred(problem: Problem, lead: NDArray[np.int64]) -> NDArray[np.int64] |
         if not problem.must_lead[h]:
             options = members[problem.may_lead[members] & (problem.locked_to[members] < 0)]
             if len(options) > 1:
-                d = np.hypot(
-                    *(problem.xy[options][:, None, :] - problem.xy[members][None, :, :]).transpose(
-                        2, 0, 1
-                    )
-                )
+                d = problem.km(
+                    np.repeat(options, len(members)), np.tile(members, len(options))
+                ).reshape(len(options), len(members))
                 totals = d.sum(axis=1)
                 cand = int(options[np.argmin(totals)])
                 others = new + [int(x) for x in heads if x > h]

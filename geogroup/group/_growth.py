@@ -30,6 +30,7 @@ class Growth:
         self.adj = adj
         self.lo, self.hi = p.policy.members
         self.cap = p.cap_m() / 1000.0
+        self._km = p.scalar_km()
         self.w = p.policy.balance_weight
         self.x, self.y = p.xy[:, 0].tolist(), p.xy[:, 1].tolist()
         self.z = p.z.tolist()
@@ -54,7 +55,7 @@ class Growth:
 
     # -- measures ----------------------------------------------------------------------
     def dist(self, i: int, h: int) -> float:
-        return math.hypot(self.x[i] - self.x[h], self.y[i] - self.y[h]) / 1000.0
+        return self._km(i, h)
 
     def reach(self, i: int, h: int) -> bool:
         return self.dist(i, h) <= self.cap

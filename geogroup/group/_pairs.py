@@ -41,11 +41,9 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from geogroup import rules
 from geogroup.errors import InfeasibleError
 from geogroup.group._base import BaseGrouper, solution_from
 from geogroup.group._problem import Problem, Solution, evaluate, judge
-from geogroup.locate import nearest
 from geogroup.policy import Policy
 
 __all__ = ["PairGrouper"]
@@ -87,7 +85,15 @@ class PairGrouper(BaseGrouper):
 
     name = "pairs"
     honours = frozenset(
-        {"members", "leads", "max_distance_km", "levels", "previous", "min_weak_per_group"}
+        {
+            "members",
+            "leads",
+            "max_distance_km",
+            "max_travel_min",
+            "levels",
+            "previous",
+            "min_weak_per_group",
+        }
     )
 
     def __init__(
@@ -101,7 +107,7 @@ class PairGrouper(BaseGrouper):
         self.k = k
         self.max_pairs = max_pairs
 
-    def _fit_unit(self, unit, label, policy, context, rng):
+    def _fit_unit(self, unit, label, policy, context, rng, table=None):
         # prepare_problem checks that *all* schools fit into 1+X groups within the cap; pairs
         # group only the strong and the weak ones, so the unit is screened without those rules
         # and _solve applies them to the schools it pairs.
@@ -113,7 +119,7 @@ class PairGrouper(BaseGrouper):
             min_weak_per_group=0,
             extra={**policy.extra, _RULES_KEY: policy},
         )
-        return super()._fit_unit(unit, label, screening, context, rng)
+        return super()._fit_unit(unit, label, screening, context, rng, table)
 
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
         problem.policy = problem.policy.extra.get(_RULES_KEY, problem.policy)
@@ -177,13 +183,13 @@ def _drop_unreachable(
 ) -> NDArray[np.int64]:
     """Weak schools with no strong school within the cap: an error, or unassigned."""
     cap = problem.policy.max_distance_km
-    if cap is None or len(weak) == 0:
+    if (cap is None and problem.table is None) or len(weak) == 0:
         return weak
     if len(strong) == 0:
         far, dist = weak, np.full(len(weak), math.inf)
     else:
-        dist = nearest(problem.xy[weak], problem.xy[strong], k=1)[1][:, 0]
-        beyond = ~rules.within_cap(dist, cap)
+        dist = problem.near(weak, strong, 1)[1][:, 0]
+        beyond = dist * 1000.0 > problem.cap_m()
         far = weak[beyond]
         dist = dist[beyond]
     if len(far) == 0:
@@ -191,16 +197,19 @@ def _drop_unreachable(
     if not problem.policy.allow_unassigned:
         lines = [f"{problem.ids[w]} ({d:.1f} km)" for w, d in zip(far, dist, strict=True)]
         raise InfeasibleError(
-            f"{len(far)} of {len(weak)} weak schools have no strong school within policy "
-            f"'max_distance_km' = {cap:g} km (nearest strong school: {_shown(lines)}); raise "
-            "'max_distance_km', allow more strong schools ('leads'), or set allow_unassigned = "
-            "true to list them as unassigned"
+            f"{len(far)} of {len(weak)} weak schools have no strong school{_within(cap)} "
+            f"(nearest strong school: {_shown(lines)}); raise 'max_distance_km', allow more "
+            "strong schools ('leads'), or set allow_unassigned = true to list them as unassigned"
         )
     for w, d in zip(far.tolist(), dist.tolist(), strict=True):
         problem.unplaceable[w] = (
-            f"weak school with no strong school within {cap:g} km (nearest: {d:.1f} km)"
+            f"weak school with no strong school{_within(cap)} (nearest: {d:.1f} km)"
         )
     return np.setdiff1d(weak, far)
+
+
+def _within(cap: float | None) -> str:
+    return " reachable" if cap is None else f" within policy 'max_distance_km' = {cap:g} km"
 
 
 def _shown(items: list[str]) -> str:
@@ -223,10 +232,10 @@ class _Pairing:
         """(weak index, strong index, km) of every allowed pair."""
         if len(self.weak) == 0 or len(self.strong) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-        idx, km = nearest(self.p.xy[self.weak], self.p.xy[self.strong], k=min(k, len(self.strong)))
+        idx, km = self.p.near(self.weak, self.strong, k)
         rows = np.repeat(np.arange(len(self.weak)), idx.shape[1])
         cols, km = idx.ravel(), km.ravel()
-        keep = km <= self.p.cap_m() / 1000.0
+        keep = (cols >= 0) & (km * 1000.0 <= self.p.cap_m())
         return rows[keep], cols[keep].astype(np.int64), km[keep]
 
     def price(
@@ -235,7 +244,7 @@ class _Pairing:
         """Objective cost of pairs (positions w, s): distance and moves; one-to-one also the
         pair's imbalance and the strong school's own move, both known per pair then."""
         p, policy = self.p, self.p.policy
-        cost = np.hypot(*(p.xy[w] - p.xy[s]).T) / 1000.0
+        cost = p.km(w, s)
         if p.previous_lead is not None:
             prev = p.previous_lead
             cost = cost + policy.move_cost * ((prev[w] >= 0) & (prev[w] != s))
@@ -380,10 +389,11 @@ class _Groups:
         self.size = np.bincount(lead[assigned], minlength=n) - (lead == np.arange(n))
         self.zsum = np.bincount(lead[assigned], weights=problem.z[assigned], minlength=n)
         self.w = problem.policy.balance_weight
+        self.km = problem.scalar_km()
 
     def price(self, i: int, s: int) -> float:
         p = self.p
-        d = math.hypot(*(p.xy[i] - p.xy[s])) / 1000.0
+        d = self.km(i, s)
         if p.previous_lead is not None and 0 <= p.previous_lead[i] != s:
             d += p.policy.move_cost
         return d
@@ -484,7 +494,7 @@ def _try_swap(groups: _Groups, i: int, b: int, total: float, count: int):
     p, w, s = groups.p, groups.w, groups.zsum
     cap = p.cap_m() / 1000.0
     for j in np.flatnonzero(groups.lead == b).tolist():
-        if j == b or math.hypot(*(p.xy[j] - p.xy[a])) / 1000.0 > cap:
+        if j == b or groups.km(j, a) > cap:
             continue
         dz = p.z[j] - p.z[i]
         dt = groups.price(i, b) + groups.price(j, a) - groups.price(i, a) - groups.price(j, b)

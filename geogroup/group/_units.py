@@ -135,7 +135,7 @@ def unit_frame(
     out[S.GROUP_ID] = pd.array([gid.get(x) for x in lead], dtype=object)
     out[S.ROLE] = np.where(lead < 0, S.UNASSIGNED, np.where(lead == pos, S.LEAD, S.MEMBER))
     out[S.LEAD_ID] = pd.array([problem.ids[x] if x >= 0 else None for x in lead], dtype=object)
-    dist = np.hypot(*(problem.xy - problem.xy[np.maximum(lead, 0)]).T) / 1000.0
+    dist = problem.km(pos, np.maximum(lead, 0))
     out[S.DISTANCE_KM] = np.where(lead < 0, np.nan, np.round(dist, 3))
     reasons = [problem.unplaceable.get(i) if lead[i] < 0 else None for i in range(problem.n)]
     out[S.REASON] = pd.array(reasons, dtype=object)
@@ -185,7 +185,7 @@ def count_moved(new: pd.DataFrame, old: pd.DataFrame) -> int:
     return int((a != b).sum())
 
 
-def make_plan(grouper, policy, schools, reports, rejected, moved, by) -> Plan:
+def make_plan(grouper, policy, schools, reports, rejected, moved, by, distances=None) -> Plan:
     """One plan from the units' rows and reports: objective, bound and gap weighted by the
     units' sizes, and one status (or ``'mixed'``)."""
     solved = [r for r in reports if r["status"] != "infeasible"]
@@ -217,4 +217,5 @@ def make_plan(grouper, policy, schools, reports, rejected, moved, by) -> Plan:
         params=params,
         rejected=rejected,
         units=[dict(r) for r in reports],
+        distances=distances,
     )

@@ -17,11 +17,14 @@ from geogroup.locate._measure import (
     pairwise_km,
     within_radius,
 )
+from geogroup.locate._table import DistanceTable, UnitDistances, read_distance_table
 from geogroup.locate._zones import HULL_BUFFER_M, boundary_metric, group_hulls, zone_polygons
 
 __all__ = [
     "HULL_BUFFER_M",
     "LONG_EDGE",
+    "DistanceTable",
+    "UnitDistances",
     "boundary_metric",
     "delaunay_edges",
     "distance_km",
@@ -32,6 +35,7 @@ __all__ = [
     "metric_xy",
     "nearest",
     "pairwise_km",
+    "read_distance_table",
     "within_radius",
     "zone_polygons",
 ]

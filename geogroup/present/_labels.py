@@ -60,6 +60,6 @@ def metric_label(key: str, lang: str) -> str:
     Examples
     --------
     >>> metric_label("schools", "zh"), label("schools", "zh")
-    ('学校数', '学校')
+    ('读入学校数', '学校')
     """
     return label(_METRIC_LABEL_KEYS.get(key, key), lang)

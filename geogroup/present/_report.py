@@ -2,21 +2,28 @@
 
 :func:`write_report` writes three files into a folder:
 
-* ``metrics.json`` — :func:`~geogroup.evaluate.plan_metrics`, plain numbers;
+* ``metrics.json`` — :func:`~geogroup.evaluate.plan_metrics`, plain numbers, with the
+  input rows (schools read and rows rejected on input) and the coverage of the input rows
+  beside the coverage of the schools read;
 * ``report.xlsx`` — one sheet per table: summary (the same numbers as ``metrics.json``,
-  key by key), groups, schools, policy violations, and with a comparison the metrics of both
-  plans and the schools that moved (``_workbook``);
-* ``report.html`` — the same tables and three charts drawn as inline SVG (quality of all
-  schools against group means, group sizes, member-to-lead distances; ``_charts``): no
-  script, no external file, opens offline.
+  key by key), groups, schools, the rows rejected on input (each with its row number and
+  problems), policy violations, and with a comparison the metrics of both plans and the
+  schools that moved (``_workbook``);
+* ``report.html`` — the same tables (the first rejected rows, and how many more) and three
+  charts drawn as inline SVG (quality of all schools against group means, group sizes,
+  member-to-lead distances; ``_charts``): no script, no external file, opens offline.
+
+Every input row is accounted for: in a group, unassigned with its reason, or rejected on
+input with its row number and reason.
 
 Labels are in Chinese (``lang='zh'``) or English (``'en'``), from :data:`LABELS`
 (``labels/<lang>.toml``). The page is rendered from the jinja2 templates in ``templates/``
 with autoescaping on, so every string that comes from the input (school names, ids, group
 ids, policy names) is escaped before it reaches HTML; the only cells marked safe are
 numbers. In the workbook, text that a spreadsheet would run as a formula is stored as text.
-Each file is written to a temporary file in the same folder, then moved into place
-(:func:`~geogroup.outputs.atomic_write`), so a reader never sees half a file.
+The three files are written as one set (:func:`~geogroup.outputs.write_set`); the same plan
+always gives the same bytes. :func:`report_writers` gives their writers, to write them with
+other files as one set.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,17 +54,19 @@ from geogroup.evaluate import (
     plan_metrics,
     weak_schools,
 )
-from geogroup.outputs import atomic_path, atomic_write
+from geogroup.outputs import atomic_write, write_set
 from geogroup.plan import Plan
 from geogroup.policy import Policy, get_policy
 from geogroup.present._charts import charts
 from geogroup.present._labels import CODED, LABELS, label, metric_label
-from geogroup.present._workbook import workbook
+from geogroup.present._workbook import workbook, workbook_bytes
 
-__all__ = ["LABELS", "write_report"]
+__all__ = ["LABELS", "report_writers", "write_report"]
 
+_HTML_REJECTED = 50  # the page lists this many rejected rows; the workbook lists them all
 _SHARES = {
     "coverage",
+    "coverage_input_rows",
     "mixed_groups_share",
     "rural_with_urban_lead_share",
     "weak_coverage",
@@ -89,6 +99,63 @@ def _school_table(plan: Plan | pd.DataFrame, policy: Policy) -> pd.DataFrame:
     return table
 
 
+def _rejected_rows(plan: Plan | pd.DataFrame) -> pd.DataFrame:
+    """One line per input row rejected on input: its row number, school id, name and
+    problems (each column, its value and the reason)."""
+    rejected = plan.rejected if isinstance(plan, Plan) else None
+    if rejected is None or rejected.empty:
+        return pd.DataFrame(columns=["row", S.SCHOOL_ID, S.NAME, "problems"])
+    frame = pd.DataFrame(
+        {
+            "row": pd.to_numeric(rejected["row"], errors="coerce").astype("Int64"),
+            S.SCHOOL_ID: rejected.get(S.SCHOOL_ID),
+            S.NAME: rejected.get(S.NAME),
+            "problems": [
+                _problem(*values)
+                for values in zip(
+                    rejected.get("column", [None] * len(rejected)),
+                    rejected.get("value", [None] * len(rejected)),
+                    rejected["reason"],
+                    strict=True,
+                )
+            ],
+        }
+    )
+    by_row = frame.groupby("row", sort=True, dropna=False)
+    table = by_row[[S.SCHOOL_ID, S.NAME]].first()
+    table["problems"] = by_row["problems"].agg("; ".join)
+    return table.reset_index()
+
+
+def _problem(column: Any, value: Any, reason: Any) -> str:
+    """``column 'value': reason``, leaving out what the reader did not give."""
+    # plan.json stores the reader's cells as text: a missing one comes back as "nan"
+    shown = "" if _blank(value) else f" '{value}'"
+    return f"{column}{shown}: {reason}" if not _blank(column) else str(reason)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or str(value) in ("", "nan", "None", "<NA>")
+
+
+def _with_input_rows(metrics: dict[str, Any], n_rejected: int) -> dict[str, Any]:
+    """``metrics`` with the input rows (schools read and rows rejected on input) after the
+    schools, and the share of input rows in a group after the coverage of the schools."""
+    rows = metrics["schools"] + n_rejected
+    assigned = metrics["schools"] - metrics["unassigned"]
+    added = {
+        "schools": {"input_rows": rows, "rejected_on_input": n_rejected},
+        "coverage": {"coverage_input_rows": assigned / rows if rows else None},
+    }
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        out[key] = value
+        out |= added.pop(key, {})
+    for rest in added.values():  # should plan_metrics ever drop a key
+        out |= rest
+    return out
+
+
 def _notes(
     plan: Plan | pd.DataFrame, policy: Policy, metrics: dict[str, Any], lang: str
 ) -> list[str]:
@@ -96,6 +163,11 @@ def _notes(
     labels = LABELS[lang]
     leads = policy.leads if isinstance(policy.leads, str) else ", ".join(policy.leads)
     notes = [
+        labels["note_input"].format(
+            rows=metrics["input_rows"],
+            schools=metrics["schools"],
+            rejected=metrics["rejected_on_input"],
+        ),
         labels["note_weak"].format(share=policy.weak_share, leads=leads),
         labels["note_distance"],
     ]
@@ -126,7 +198,8 @@ def write_report(
     plan
         A :class:`~geogroup.plan.Plan`, or a schools GeoDataFrame with the plan columns.
     out_dir
-        Folder for the three files; made when missing. Files of the same names are replaced.
+        Folder for the three files; made when missing. Files of the same names are replaced,
+        all three or none (:func:`~geogroup.outputs.write_set`).
     lang
         ``'zh'`` or ``'en'``: the language of labels, titles and notes.
     policy
@@ -149,30 +222,47 @@ def write_report(
     ...     sorted(p.name for p in write_report(plan, out, lang="en").values())
     ['metrics.json', 'report.html', 'report.xlsx']
     """
+    writers = report_writers(plan, lang=lang, policy=policy, comparison=comparison)
+    paths = write_set(out_dir, writers)
+    return {
+        "html": paths["report.html"],
+        "xlsx": paths["report.xlsx"],
+        "metrics": paths["metrics.json"],
+    }
+
+
+def report_writers(
+    plan: Plan | pd.DataFrame,
+    *,
+    lang: str = "zh",
+    policy: str | Policy | None = None,
+    comparison: Comparison | None = None,
+) -> dict[str, Callable[[Path], Path]]:
+    """The writers of ``report.html``, ``report.xlsx`` and ``metrics.json`` by name, for
+    :func:`~geogroup.outputs.write_set`; the parameters are those of :func:`write_report`.
+
+    Everything is measured here, so a plan that cannot be reported fails before any file is
+    written; each writer writes one file at the path it is given.
+    """
     if lang not in LABELS:
         raise InputError(f"lang: expected one of {', '.join(LABELS)}, got {lang!r}")
     policy = _policy(plan, policy)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    metrics = plan_metrics(plan, policy)
     tables = {
         "groups": group_metrics(plan, policy),
         "schools": _school_table(plan, policy),
+        "rejected": _rejected_rows(plan),
         "violations": check_plan(plan, policy),
     }
+    metrics = _with_input_rows(plan_metrics(plan, policy), len(tables["rejected"]))
     notes = _notes(plan, policy, metrics, lang)
-    paths = {
-        "html": out / "report.html",
-        "xlsx": out / "report.xlsx",
-        "metrics": out / "metrics.json",
-    }
-    atomic_write(paths["metrics"], json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
-    book = workbook(metrics, tables, comparison, lang)
-    with atomic_path(paths["xlsx"]) as tmp:
-        book.save(tmp)
+    text = json.dumps(metrics, ensure_ascii=False, indent=2) + "\n"
+    book = workbook_bytes(workbook(metrics, tables, comparison, lang))
     page = _html_page(plan, policy, metrics, tables, comparison, notes, lang)
-    atomic_write(paths["html"], page)
-    return paths
+    return {
+        "report.html": functools.partial(atomic_write, data=page),
+        "report.xlsx": functools.partial(atomic_write, data=book),
+        "metrics.json": functools.partial(atomic_write, data=text),
+    }
 
 
 # --- HTML ----------------------------------------------------------------------------------
@@ -280,6 +370,9 @@ def _html_page(
         rule=[label(f"rule:{r}", lang) for r in tables["violations"]["rule"]]
     )
     summary = [[metric_label(k, lang), _cell(v, lang, k)] for k, v in metrics.items()]
+    rejected = tables["rejected"]
+    rejected = rejected.assign(row=rejected["row"].astype(str))  # 1272, not 1,272
+    more = len(rejected) - _HTML_REJECTED
     return (
         _templates()
         .get_template("report.html.j2")
@@ -293,6 +386,12 @@ def _html_page(
             ],
             summary=_Table([], summary, row_heads=True),
             notes=notes,
+            rejected=_table(rejected.head(_HTML_REJECTED), lang, index=False),
+            rejected_more=(
+                label("rejected_more", lang).format(n=more, sheet=label("rejected", lang))
+                if more > 0
+                else ""
+            ),
             charts=charts(tables, lang),
             violations=_table(violations, lang, index=False),
             comparison=None if comparison is None else _comparison(comparison, lang),

@@ -1,11 +1,16 @@
 """The report's Excel workbook: one sheet per table, labels in the report's language.
 
 Text that a spreadsheet would run as a formula (``=…`` from a school's name) is stored as
-text, and characters that Excel refuses are dropped.
+text (and marked with Excel's quote prefix, so it stays text when edited), and characters
+that Excel refuses are dropped. :func:`workbook_bytes` gives the same bytes for the same
+workbook: its creation and modification times and the times of its zip entries are pinned.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import zipfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,11 +19,17 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from geogroup.evaluate import Comparison
+from geogroup.plan import formula_like
 from geogroup.present._labels import CODED, LABELS, label, metric_label
 
-__all__ = ["workbook"]
+__all__ = ["workbook", "workbook_bytes"]
+
+# Any fixed time will do: it only has to be the same on every run.
+_PINNED = dt.datetime(2000, 1, 1)
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
 
 def _cell_value(value: Any, lang: str, column: str = "") -> Any:
@@ -41,6 +52,8 @@ def _put(sheet: Any, row: int, column: int, value: Any) -> None:
     cell = sheet.cell(row=row, column=column, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # "=…" from the input stays text, never a formula
+        if formula_like(value):
+            cell.quotePrefix = True  # and stays text when a planner edits the cell
 
 
 def _sheet(
@@ -94,10 +107,11 @@ def workbook(
     comparison: Comparison | None,
     lang: str,
 ) -> Workbook:
-    """The workbook of a report: summary (``metrics`` key by key), groups, schools, policy
-    violations, and with a comparison the metrics of both plans and the schools that moved.
+    """The workbook of a report: summary (``metrics`` key by key), groups, schools, the
+    rows rejected on input, policy violations, and with a comparison the metrics of both
+    plans and the schools that moved.
 
-    ``tables`` holds the frames ``groups``, ``schools`` and ``violations``.
+    ``tables`` holds the frames ``groups``, ``schools``, ``rejected`` and ``violations``.
     """
     book = Workbook()
     book.remove(book.active)
@@ -111,9 +125,33 @@ def workbook(
     for name, frame in (
         ("groups", tables["groups"]),
         ("schools", tables["schools"]),
+        ("rejected", tables["rejected"]),
         ("violations", violations),
     ):
         _frame_sheet(book, label(name, lang), frame, lang)
     if comparison is not None:
         _comparison_sheets(book, comparison, lang)
     return book
+
+
+def workbook_bytes(book: Workbook) -> bytes:
+    """The ``.xlsx`` file of ``book``, the same bytes whenever the workbook is the same.
+
+    openpyxl's own ``save`` stamps the file with the time of saving (in the document
+    properties and in every zip entry); here both are pinned.
+    """
+    book.properties.created = book.properties.modified = _PINNED
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).write_data()
+    pinned = io.BytesIO()
+    with (
+        zipfile.ZipFile(raw) as source,
+        zipfile.ZipFile(pinned, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target,
+    ):
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = entry.external_attr
+            target.writestr(info, source.read(entry))
+    return pinned.getvalue()

@@ -1,6 +1,7 @@
 """Read: school lists from CSV, Excel and vector files into the schools data contract.
 
-Sources (``_text``, ``_excel``, ``_loading``), fields and row checks (``_fields``,
+Sources (``_source`` picks one of ``_text``, ``_excel``, ``_loading``; ``_encoding``
+detects text encodings), headers (``_headers``), fields and row checks (``_fields``,
 ``_rows``), the report (``_report``), urban/rural and study areas (``_area``) and coordinate
 systems (``_coords``). :func:`read_schools` (``_schools``) is the one entry point; every row it
 cannot use is reported with its row number, column and reason (:class:`ReadReport`).

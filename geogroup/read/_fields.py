@@ -14,6 +14,8 @@ count as missing in every contract column.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,14 +23,18 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from geogroup import schema
+from geogroup.errors import InputError
 from geogroup.read._headers import LAT, LON
 from geogroup.rules import NO_WORDS, PLACEHOLDERS, YES_WORDS
 
 __all__ = [
+    "MAX_COUNT",
     "PLACEHOLDERS",
     "CellPairs",
     "ProblemLog",
+    "area_mapping",
     "as_text",
+    "label_key",
     "missing_mask",
     "normalise_area",
     "normalise_id",
@@ -53,8 +59,13 @@ _AREA_WORDS = {
     "乡镇": schema.RURAL,
     "村": schema.RURAL,
 }
+#: The largest head count read for one school: more is a typing or unit mistake (1e20), and
+#: would overflow the integer column.
+MAX_COUNT = 1_000_000
+
 # China's statistical urban-rural codes (统计用城乡划分代码): 1xx are 城镇, 2xx are 乡村.
-_AREA_CODE = re.compile(r"^([12])\d\d$")
+# A numeric column with a gap holds them as floats: 111.0.
+_AREA_CODE = re.compile(r"^([12])\d\d(?:\.0+)?$")
 
 _LEVEL_WORDS = {
     "primary": "primary",
@@ -221,38 +232,93 @@ def _degrees(parts: pd.DataFrame, axis: str) -> pd.Series:
 
 
 def parse_count(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Read whole counts >= 0 as nullable ``Int64``; return them and a mask of unreadable cells.
+    """Read whole counts from 0 to :data:`MAX_COUNT` as nullable ``Int64``; return them and a
+    mask of unreadable cells (not a number, negative, fractional, or implausibly large).
 
     Examples
     --------
-    >>> counts, bad = parse_count(pd.Series(["12", "12.0", "-3", "x", "."]))
+    >>> counts, bad = parse_count(pd.Series(["12", "12.0", "-3", "x", ".", "1e20"]))
     >>> counts.tolist(), bad.tolist()
-    ([12, 12, <NA>, <NA>, <NA>], [False, False, True, True, False])
+    ([12, 12, <NA>, <NA>, <NA>, <NA>], [False, False, True, True, False, True])
     """
     parsed = parse_float(s)
     values = parsed.values
-    usable = np.isfinite(values) & (values >= 0) & (values == np.floor(values))
+    usable = (
+        np.isfinite(values) & (values >= 0) & (values <= MAX_COUNT) & (values == np.floor(values))
+    )
     bad = parsed.bad | (values.notna() & ~usable)
     return values.where(usable).astype("Int64"), bad
 
 
-def normalise_area(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def label_key(label: object) -> str:
+    """The form in which area labels are compared: NFKC-normalised, trimmed, case-folded."""
+    return unicodedata.normalize("NFKC", str(label)).strip().casefold()
+
+
+def area_mapping(area_values: Mapping[object, object] | None) -> dict[str, str] | None:
+    """Check ``area_values=`` (label -> 'urban' / 'rural') and key it by :func:`label_key`.
+
+    Examples
+    --------
+    >>> area_mapping({" Bandar ": "urban", "Luar Bandar": "Rural"})
+    {'bandar': 'urban', 'luar bandar': 'rural'}
+    >>> area_mapping({"Bandar": "city"})
+    Traceback (most recent call last):
+    ...
+    geogroup.errors.InputError: area_values: 'Bandar' -> 'city'; each label must map to ...
+    """
+    if area_values is None:
+        return None
+    if not isinstance(area_values, Mapping):
+        raise InputError(
+            "area_values must map the file's labels to 'urban' or 'rural', e.g. "
+            f"{{'Bandar': 'urban', 'Luar Bandar': 'rural'}}; got {type(area_values).__name__}."
+        )
+    mapping: dict[str, str] = {}
+    for label, value in area_values.items():
+        key, meaning = label_key(label), label_key(value)
+        if not key or meaning not in schema.AREA_VALUES:
+            raise InputError(
+                f"area_values: {label!r} -> {value!r}; each label must map to 'urban' or "
+                "'rural', and a label cannot be blank."
+            )
+        if mapping.get(key, meaning) != meaning:
+            raise InputError(
+                f"area_values: {label!r} is given twice (labels are compared ignoring case "
+                "and surrounding spaces), once as urban and once as rural; give it once."
+            )
+        mapping[key] = meaning
+    return mapping
+
+
+def normalise_area(
+    s: pd.Series, mapping: Mapping[str, str] | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Map area labels to ``'urban'`` / ``'rural'``; return them and a mask of unknown labels.
 
-    English words in any case, the Chinese terms 城区, 城镇, 城市, 市区, 县城, 镇区 (urban) and
-    乡村, 农村, 乡镇, 村 (rural), and the national statistical codes (1xx urban, 2xx rural)
-    are understood. Placeholders are missing; anything else is unknown (and missing).
+    ``mapping`` (from :func:`area_mapping`) is tried first, so a caller may give any label,
+    even one read otherwise. Then English words in any case, the Chinese terms 城区, 城镇,
+    城市, 市区, 县城, 镇区 (urban) and 乡村, 农村, 乡镇, 村 (rural), and the national
+    statistical codes (1xx urban, 2xx rural) are understood. Placeholders are missing;
+    anything else is unknown (and missing).
 
     Examples
     --------
     >>> values, unknown = normalise_area(pd.Series(["URBAN", "农村", "121", ".", "suburb"]))
     >>> values.tolist(), unknown.tolist()
     (['urban', 'rural', 'urban', nan, nan], [False, False, False, False, True])
+    >>> normalise_area(pd.Series(["Bandar", "luar bandar"]), {"bandar": "urban",
+    ...     "luar bandar": "rural"})[0].tolist()
+    ['urban', 'rural']
     """
-    missing = missing_mask(s)
-    text = as_text(s).str.casefold().where(~missing)
+    text = as_text(s).str.casefold()
+    mapped = (text.map(dict(mapping)) if mapping else pd.Series(np.nan, index=s.index)).astype(
+        "str"
+    )
+    missing = missing_mask(s) & mapped.isna()
+    text = text.where(~missing)
     code = text.str.extract(_AREA_CODE)[0].map({"1": schema.URBAN, "2": schema.RURAL})
-    values = text.map(_AREA_WORDS).fillna(code).astype("str")
+    values = mapped.fillna(text.map(_AREA_WORDS)).fillna(code).astype("str")
     return values, values.isna() & ~missing
 
 

@@ -3,9 +3,20 @@
 :data:`HEADER_ALIASES` is the one table of the headers recognised for each field of the data
 contract (English and Chinese). Headers are compared after Unicode NFKC normalisation
 (full-width letters become ASCII), trimming, case folding and turning runs of spaces and
-hyphens into ``_``: ``" School-Name "`` matches ``school_name``. When several headers of a
-file match one field, the one whose alias comes first in the table wins and the report says
-so. An explicit mapping (``columns={'quality': 'house_price'}``) always wins.
+hyphens into ``_``: ``" School-Name "`` matches ``school_name``. Only the comparison is
+normalised: headers and cells keep the text the file has.
+
+The rule for two columns that could be one field
+------------------------------------------------
+Every header that matches an alias of a field is a candidate for it, whatever the alias's
+place in the table: ``quality`` and ``score``, ``lon`` and ``x``, or the same header written
+twice. A field with two candidates is an error (:class:`AmbiguousHeadersError`) naming both
+columns; nothing is chosen silently. The caller picks one with ``columns={'quality':
+'score'}`` (the other is then kept as an extra column); of two columns with the very same
+header, the second is called ``'<header>.1'`` (as pandas names it), so ``columns={'quality':
+'quality.1'}`` picks it, and ``'quality'`` alone is ambiguous. An explicit mapping
+(``columns=``, ``quality=``, ``id_column=``) always wins over the aliases, and ``None``
+(``columns={'area': None}``) says the file has no column for that field.
 """
 
 from __future__ import annotations
@@ -14,11 +25,22 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from geogroup import schema
 from geogroup.errors import InputError
 
-__all__ = ["FIELDS", "HEADER_ALIASES", "LAT", "LON", "header_key", "resolve_columns"]
+__all__ = [
+    "FIELDS",
+    "HEADER_ALIASES",
+    "LAT",
+    "LON",
+    "AmbiguousHeadersError",
+    "Match",
+    "header_key",
+    "match_columns",
+    "resolve_columns",
+]
 
 LON, LAT = "lon", "lat"
 
@@ -77,8 +99,15 @@ def header_key(header: object) -> str:
     return re.sub(r"[\s\-]+", "_", text)
 
 
-def _field_of(key: str) -> str:
-    key = key.strip()
+#: Each field's aliases in the form headers are compared in.
+_ALIAS_KEYS: dict[str, frozenset[str]] = {
+    field_name: frozenset(map(header_key, aliases))
+    for field_name, aliases in HEADER_ALIASES.items()
+}
+
+
+def _field_of(key: object) -> str:
+    key = str(key).strip()
     key = _FIELD_SYNONYMS.get(key, key)
     if key not in HEADER_ALIASES:
         raise InputError(
@@ -88,22 +117,79 @@ def _field_of(key: str) -> str:
     return key
 
 
-def _find_header(headers: Sequence[str], wanted: str, field_name: str, source: str) -> str:
-    if wanted in headers:
-        return wanted
-    by_key = {header_key(h): h for h in headers}
-    if header_key(wanted) in by_key:
-        return by_key[header_key(wanted)]
-    close = difflib.get_close_matches(wanted, [str(h) for h in headers], n=3)
+class AmbiguousHeadersError(InputError):
+    """Two columns of a file could both be one contract field (see the module docstring)."""
+
+
+def _letter(position: int) -> str:
+    """Spreadsheet column letter of a 0-based position: 0 -> 'A', 26 -> 'AA'."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class _Header:
+    """One column's header: its name in the frame, as written in the file, and its place."""
+
+    name: str
+    written: str
+    position: int
+
+    def describe(self) -> str:
+        renamed = f", read as {self.name!r}" if self.name != self.written else ""
+        return f"{self.written!r} (column {_letter(self.position)}{renamed})"
+
+
+def _headers(
+    names: Sequence[str], written: Mapping[str, str] | None, places: Mapping[str, int] | None
+) -> list[_Header]:
+    written, places = written or {}, places or {}
+    return [
+        _Header(n, str(written.get(n, n)), places.get(n, i)) for i, n in enumerate(map(str, names))
+    ]
+
+
+def _ambiguous(field_name: str, candidates: list[_Header], source: str) -> AmbiguousHeadersError:
+    shown = " and ".join(h.describe() for h in candidates[:2])
+    more = f" (and {len(candidates) - 2} more)" if len(candidates) > 2 else ""
+    pick = candidates[1].name
+    same = len({h.written for h in candidates}) < len(candidates)
+    rename = " or rename one of the two same headers in the file," if same else ""
+    return AmbiguousHeadersError(
+        f"{source}: {len(candidates)} columns could be {field_name!r}: {shown}{more}. Say which "
+        f"to read, e.g. columns={{{field_name!r}: {pick!r}}} in Python or --column "
+        f"{field_name}={pick} on the command line,{rename} or delete the one that is not "
+        f"{field_name!r}; the other is then kept as an extra column."
+    )
+
+
+def _find_header(headers: list[_Header], wanted: str, field_name: str, source: str) -> _Header:
+    exact = [h for h in headers if h.name == wanted]
+    if exact:
+        same = [h for h in headers if h.written == exact[0].written]
+        if len(same) > 1 and exact[0].name == exact[0].written:
+            raise _ambiguous(field_name, same, source)
+        return exact[0]
+    loose = [h for h in headers if header_key(h.written) == header_key(wanted)]
+    if len(loose) > 1:
+        raise _ambiguous(field_name, loose, source)
+    if loose:
+        return loose[0]
+    names = [h.name for h in headers]
+    close = difflib.get_close_matches(wanted, names, n=3)
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
     raise InputError(
-        f"{source}: no header {wanted!r} for {field_name!r}.{hint} Headers found: {_list(headers)}."
+        f"{source}: no header {wanted!r} for {field_name!r}.{hint} Headers found: {_list(names)}."
     )
 
 
 def _explicit_map(
-    columns: Mapping[str, str] | None, quality: str | None, id_column: str | None
-) -> dict[str, str]:
+    columns: Mapping[str, str | None] | None, quality: str | None, id_column: str | None
+) -> dict[str, str | None]:
     explicit = {_field_of(k): v for k, v in (columns or {}).items()}
     for name, value in ((schema.QUALITY, quality), (schema.SCHOOL_ID, id_column)):
         if value is None:
@@ -114,41 +200,81 @@ def _explicit_map(
                 "give it once."
             )
         explicit[name] = value
+    for name, value in explicit.items():
+        if value is not None and not isinstance(value, str):
+            raise InputError(
+                f"columns: the header for {name!r} must be text (or None for no column), "
+                f"got {value!r}."
+            )
     return explicit
 
 
-def _auto_match(
-    headers: Sequence[str], field_name: str, taken: set[str]
-) -> tuple[str | None, str | None]:
-    keys = {h: header_key(h) for h in headers if h not in taken}
-    aliases = [header_key(a) for a in HEADER_ALIASES[field_name]]
-    matches = sorted(
-        (h for h, k in keys.items() if k in aliases), key=lambda h: aliases.index(keys[h])
-    )
-    if not matches:
-        return None, None
-    note = None
-    if len(matches) > 1:
-        note = (
-            f"several headers could be {field_name!r} ({_list(matches)}); used "
-            f"{matches[0]!r}. Choose another with columns={{{field_name!r}: '<header>'}}."
-        )
-    return matches[0], note
+@dataclass(frozen=True)
+class Match:
+    """Field -> header found, required fields with no candidate, fields with several."""
+
+    column_map: dict[str, str]
+    missing: list[str]
+    ambiguous: dict[str, list[_Header]]
+
+
+def match_columns(
+    headers: Sequence[str],
+    *,
+    columns: Mapping[str, str | None] | None,
+    quality: str | None,
+    id_column: str | None,
+    needs_coordinates: bool,
+    source: str,
+    written: Mapping[str, str] | None = None,
+    places: Mapping[str, int] | None = None,
+) -> Match:
+    """Candidates for every field, without raising on ambiguity or absence (a header search
+    asks whether a row *could* be the header)."""
+    found = _headers(headers, written, places)
+    explicit = _explicit_map(columns, quality, id_column)
+    column_map = {
+        f: _find_header(found, h, f, source).name for f, h in explicit.items() if h is not None
+    }
+    taken = set(column_map.values())
+    keys = [(h, header_key(h.written)) for h in found if h.name not in taken]
+    ambiguous = {}
+    for field_name in FIELDS:
+        # Without the need for coordinates (a vector file's geometry), lon/lat stay extras.
+        skip = not needs_coordinates and field_name in (LON, LAT)
+        if field_name in explicit or skip:
+            continue
+        aliases = _ALIAS_KEYS[field_name]
+        candidates = [h for h, key in keys if key in aliases]
+        if len(candidates) > 1:
+            ambiguous[field_name] = candidates
+        elif candidates:
+            column_map[field_name] = candidates[0].name
+    required = [schema.NAME, schema.QUALITY] + ([LON, LAT] if needs_coordinates else [])
+    missing = [f for f in required if f not in column_map and f not in ambiguous]
+    return Match(column_map, missing, ambiguous)
 
 
 def resolve_columns(
     headers: Sequence[str],
     *,
-    columns: Mapping[str, str] | None,
+    columns: Mapping[str, str | None] | None,
     quality: str | None,
     id_column: str | None,
     needs_coordinates: bool,
     source: str,
+    written: Mapping[str, str] | None = None,
+    places: Mapping[str, int] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """Map contract fields to the file's headers.
 
-    Returns the map (field -> header, only for fields found) and notes for the report.
-    Raises :class:`InputError` naming every required field it could not find.
+    ``headers`` are the frame's (unique) column names; ``written`` maps a renamed one
+    (``'quality.1'``) to the header as the file writes it (``'quality'``), and ``places``
+    a column to its 0-based place in the file when the frame left columns out (messages
+    name columns by their spreadsheet letter). Returns the map
+    (field -> header, only for fields found) and notes for the report. Raises
+    :class:`AmbiguousHeadersError` when two columns could be one field (the module docstring's
+    rule), and :class:`InputError` naming every required field it could not find.
 
     Examples
     --------
@@ -157,25 +283,28 @@ def resolve_columns(
     ...     quality=None, id_column=None, needs_coordinates=True, source="demo.csv")
     >>> cmap
     {'quality': 'house_price', 'name': '学校名称', 'lon': '经度', 'lat': '纬度'}
+    >>> resolve_columns(
+    ...     ["name", "lon", "lat", "quality", "score"], columns=None, quality=None,
+    ...     id_column=None, needs_coordinates=True, source="s.csv")
+    Traceback (most recent call last):
+    ...
+    geogroup.read._headers.AmbiguousHeadersError: s.csv: 2 columns could be 'quality': ...
     """
-    headers = [str(h) for h in headers]
-    column_map = {
-        f: _find_header(headers, h, f, source)
-        for f, h in _explicit_map(columns, quality, id_column).items()
-    }
-    notes = []
-    for field_name in FIELDS:
-        # Without the need for coordinates (a vector file's geometry), lon/lat stay extras.
-        skip = not needs_coordinates and field_name in (LON, LAT)
-        if field_name in column_map or skip:
-            continue
-        header, note = _auto_match(headers, field_name, set(column_map.values()))
-        if header is not None:
-            column_map[field_name] = header
-        if note:
-            notes.append(note)
-    _require(column_map, headers, needs_coordinates, source)
-    return column_map, notes
+    match = match_columns(
+        headers,
+        columns=columns,
+        quality=quality,
+        id_column=id_column,
+        needs_coordinates=needs_coordinates,
+        source=source,
+        written=written,
+        places=places,
+    )
+    if match.ambiguous:
+        field_name, candidates = next(iter(match.ambiguous.items()))
+        raise _ambiguous(field_name, candidates, source)
+    _require(match.column_map, [str(h) for h in headers], needs_coordinates, source)
+    return match.column_map, []
 
 
 def _require(

@@ -1,13 +1,15 @@
 """A school list read into memory, before any field is interpreted: the types the
-readers share (:class:`_Loaded`, :class:`_HeaderSpec`), their helpers and the vector reader.
-Text files are read by :mod:`geogroup.read._text`, workbooks by :mod:`geogroup.read._excel`; the
-checks that follow are in :mod:`geogroup.read`."""
+readers share (:class:`ByteSource`, :class:`_Loaded`, :class:`_HeaderSpec`), their helpers
+and the vector reader. Text files are read by :mod:`geogroup.read._text`, workbooks by
+:mod:`geogroup.read._excel`; :mod:`geogroup.read._source` chooses the reader; the checks
+that follow are in :mod:`geogroup.read`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -15,9 +17,46 @@ import pandas as pd
 
 from geogroup import schema
 from geogroup.errors import InputError
-from geogroup.read._headers import resolve_columns
+from geogroup.read._encoding import dbf_encoding
+from geogroup.read._headers import AmbiguousHeadersError, match_columns, resolve_columns
 
 _SCAN_ROWS = 10  # rows searched for the header (text files and sheets)
+
+
+@dataclass
+class ByteSource:
+    """Bytes read once, in order: a file, a named pipe or standard input.
+
+    ``path`` is set for a regular file only, which readers may open again (a workbook, a
+    Shapefile) or rewind; a pipe gives its bytes once.
+    """
+
+    label: str
+    handle: BinaryIO
+    path: Path | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all that is left when negative), fewer only at the end."""
+        try:
+            if size < 0:
+                return self.handle.read()
+            parts, left = [], size
+            while left > 0:
+                part = self.handle.read(left)
+                if not part:
+                    break
+                parts.append(part)
+                left -= len(part)
+            return b"".join(parts)
+        except OSError as exc:
+            raise InputError(f"{self.label}: cannot read it ({exc.strerror or exc}).") from exc
+
+    def read_rest(self, head: bytes) -> bytes:
+        """The whole content, ``head`` being what was read so far."""
+        if self.path is not None and self.handle.seekable():
+            self.handle.seek(0)  # one buffer, not the head and the rest joined
+            return self.read()
+        return head + self.read()
 
 
 @dataclass
@@ -29,8 +68,12 @@ class _Loaded:
     label: str
     points: gpd.GeoSeries | None = None  # geometry of a vector source, in WGS-84
     geometry_column: str | None = None
-    text_cells: bool = False  # every cell is text (CSV): extras get their types inferred
+    text_cells: bool = False  # every cell is text as written, an empty one missing (CSV)
     notes: list[str] = field(default_factory=list)
+    # Frame column -> header as the file writes it, for repeated headers renamed 'name.1'.
+    written: dict[str, str] = field(default_factory=dict)
+    # Frame column -> 0-based column of the file, where the frame left empty columns out.
+    places: dict[str, int] = field(default_factory=dict)
     # Rows found unusable while loading: (mask over frame rows, column, cells, reason).
     problems: list[tuple[np.ndarray, str, pd.Series, str]] = field(default_factory=list)
 
@@ -44,9 +87,16 @@ class _HeaderSpec:
     id_column: str | None
 
     def resolve(
-        self, headers: list[str], *, needs_coordinates: bool, source: str
+        self,
+        headers: list[str],
+        *,
+        needs_coordinates: bool,
+        source: str,
+        written: Mapping[str, str] | None = None,
+        places: Mapping[str, int] | None = None,
     ) -> tuple[dict[str, str], list[str]]:
-        """Field -> header and notes; raises :class:`InputError` naming what is missing."""
+        """Field -> header and notes; raises :class:`InputError` naming what is missing or
+        which columns could both be one field."""
         return resolve_columns(
             headers,
             columns=self.columns,
@@ -54,15 +104,54 @@ class _HeaderSpec:
             id_column=self.id_column,
             needs_coordinates=needs_coordinates,
             source=source,
+            written=written,
+            places=places,
         )
 
     def fits(self, headers: list[str]) -> bool:
-        """Whether ``headers`` could be the header row of a school list (with coordinates)."""
+        """Whether ``headers`` could be the header row of a school list (with coordinates):
+        every required field has a column, or two (an ambiguity is said once the row is
+        taken as the header, not hidden behind "no header found")."""
+        names, written = unique_headers(headers)
         try:
-            self.resolve(headers, needs_coordinates=True, source="")
+            match = match_columns(
+                names,
+                columns=self.columns,
+                quality=self.quality,
+                id_column=self.id_column,
+                needs_coordinates=True,
+                source="",
+                written=written,
+            )
+        except AmbiguousHeadersError:
+            return True
         except InputError:
             return False
-        return True
+        return not match.missing
+
+
+def unique_headers(row: list[Any]) -> tuple[list[str], dict[str, str]]:
+    """Column names for a header row, as pandas makes them (a blank header is ``Unnamed: i``,
+    a repeated one ``name.1``), and each renamed repeat -> the header as written.
+
+    Examples
+    --------
+    >>> unique_headers(["quality", "name", "quality", None])
+    (['quality', 'name', 'quality.1', 'Unnamed: 3'], {'quality.1': 'quality'})
+    """
+    names, written, seen = [], {}, set()
+    for i, value in enumerate(row):
+        header = "" if value is None else str(value).strip()
+        base = header or f"Unnamed: {i}"
+        name, count = base, 0
+        while name in seen:
+            count += 1
+            name = f"{base}.{count}"
+        seen.add(name)
+        names.append(name)
+        if header and name != header:
+            written[name] = header
+    return names, written
 
 
 def _positions(frame: pd.DataFrame, first: int = 2) -> np.ndarray:
@@ -155,19 +244,25 @@ def _several_note(names: list[str], chosen: str, what: str, option: str) -> list
     ]
 
 
-def _rows_text(rows: list[int], limit: int = 10) -> str:
-    """``'rows 3, 5, 9'`` or ``'rows 3, 5, … (40 in all)'``."""
-    shown = ", ".join(str(r) for r in rows[:limit])
-    more = f", … ({len(rows):,} in all)" if len(rows) > limit else ""
-    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
-
-
 def _read_vector(
-    path: Path, *, sheet: str | int | None, encoding: str | None, spec: _HeaderSpec
+    src: ByteSource, *, sheet: str | int | None, encoding: str | None, spec: _HeaderSpec
 ) -> _Loaded:
     import pyogrio
 
-    label = str(path)
+    label, path = src.label, src.path
+    if path is None:
+        raise InputError(
+            f"{label}: vector data (GeoJSON, GeoPackage, Shapefile) is read from a file, not "
+            "from a pipe or standard input. Save it to a file and give its path."
+        )
+    notes = []
+    if encoding is None and (found := dbf_encoding(path)) is not None:
+        encoding = found
+        notes.append(
+            f"the Shapefile has no .cpg file naming its encoding; its headers and text "
+            f"columns were read as {found}, detected from their bytes (GDAL alone would read "
+            "them as Latin-1). If names read wrong, pass encoding=…"
+        )
     options = {"encoding": encoding} if encoding else {}
     try:
         names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
@@ -181,7 +276,7 @@ def _read_vector(
             "Check that it opens in QGIS, or save the school list as CSV."
         ) from exc
     frame = pd.DataFrame(data).reset_index(drop=True)
-    loaded = _Loaded(frame, _positions(frame), label)
+    loaded = _Loaded(frame, _positions(frame), label, notes=notes)
     loaded.notes += _several_note(names, str(layer), "layer", "sheet=… / --sheet")
     if isinstance(data, gpd.GeoDataFrame):
         if data.geometry.notna().any():

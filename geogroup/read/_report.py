@@ -59,6 +59,9 @@ class ReadReport:
         A row with several problems appears once per problem.
     derived
         Field -> how it was derived rather than read (``area``, ``school_id``, …).
+    mapped
+        Field -> how its cells were read through a mapping the caller gave
+        (``area_values=``): each label, what it was taken to mean, and how many rows had it.
     column_map
         Contract field -> header of the file it was read from.
     warnings
@@ -80,6 +83,7 @@ class ReadReport:
     column_map: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     flagged: pd.DataFrame = field(default_factory=_empty_problems)
+    mapped: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_rejected(self) -> int:
@@ -100,7 +104,7 @@ class ReadReport:
 
     def to_text(self) -> str:
         """A readable summary: counts, reasons, the first problems and flags, derivations,
-        headers, warnings."""
+        value mappings, headers, warnings."""
         lines = [
             f"Read report for {self.source}",
             f"  rows read: {self.n_rows:,}",
@@ -112,6 +116,9 @@ class ReadReport:
         if self.derived:
             lines.append("Derived:")
             lines += [f"  {key}: {how}" for key, how in self.derived.items()]
+        if self.mapped:
+            lines.append("Mapped values:")
+            lines += [f"  {key}: {how}" for key, how in self.mapped.items()]
         lines.append("Headers used:")
         lines += [f"  {key} <- {header!r}" for key, header in self.column_map.items()]
         if self.warnings:

@@ -21,11 +21,13 @@ from geogroup.errors import InputError
 from geogroup.read._area import FAR_FACTOR, far_from_the_rest, inside
 from geogroup.read._coords import to_wgs84
 from geogroup.read._fields import (
+    MAX_COUNT,
     PLACEHOLDERS,
     CellPairs,
     ProblemLog,
     as_text,
     display_values,
+    missing_mask,
     normalise_area,
     normalise_id,
     normalise_level,
@@ -36,6 +38,10 @@ from geogroup.read._fields import (
 )
 from geogroup.read._headers import LAT, LON
 from geogroup.read._loading import _Loaded
+
+#: The largest quality magnitude used: beyond it, sums over a few schools lose every digit
+#: of the smaller values and products overflow (1e307 * 10 is inf).
+MAX_QUALITY = 1e15
 
 # --------------------------------------------------------------------------- checking rows
 
@@ -50,6 +56,8 @@ class _Fields:
     flags: ProblemLog = field(default_factory=ProblemLog)  # rows kept, worth a look
     values: dict[str, pd.Series] = field(default_factory=dict)
     derived: dict[str, str] = field(default_factory=dict)
+    mapped: dict[str, str] = field(default_factory=dict)  # field -> value mapping applied
+    area_values: dict[str, str] | None = None  # label -> 'urban' / 'rural', from the caller
     notes: list[str] = field(default_factory=list)
     # Coordinates: which rows have usable ones, the same in WGS-84, and how to show them.
     coords_ok: np.ndarray | None = None
@@ -103,9 +111,10 @@ def _check_ids(f: _Fields) -> None:
 
 
 def _check_name_and_quality(f: _Fields) -> None:
+    # A name is shown as written (第①中学, （分校）): only the test for "missing" normalises.
     raw_names = f.raw(schema.NAME)
-    names = as_text(raw_names)
-    absent = names.isna() | names.str.casefold().isin(PLACEHOLDERS)
+    names = raw_names.astype("str").str.strip()
+    absent = names.isna() | as_text(raw_names).str.casefold().isin(PLACEHOLDERS)
     f.values[schema.NAME] = names.where(~absent)
     f.log.add(absent, f.column_map[schema.NAME], raw_names, "missing name")
     header, raw = f.column_map[schema.QUALITY], f.raw(schema.QUALITY)
@@ -113,8 +122,17 @@ def _check_name_and_quality(f: _Fields) -> None:
     f.values[schema.QUALITY] = quality.values
     f.log.add(quality.missing, header, raw, "missing quality")
     f.log.add(quality.bad, header, raw, "quality is not a number")
-    infinite = ~quality.missing & ~quality.bad & ~np.isfinite(quality.values)
+    read = ~quality.missing & ~quality.bad
+    infinite = read & ~np.isfinite(quality.values)
     f.log.add(infinite, header, raw, "quality is not finite")
+    huge = read & ~infinite & (quality.values.abs() > MAX_QUALITY)
+    f.log.add(
+        huge,
+        header,
+        raw,
+        f"quality too large to use (beyond ±{MAX_QUALITY:.0e}); rescale the column "
+        "(e.g. to thousands)",
+    )
 
 
 def _coordinate_cells(f: _Fields) -> tuple[pd.Series, pd.Series, str, str, CellPairs]:
@@ -208,14 +226,7 @@ def _check_far(f: _Fields, keep: np.ndarray, reject: bool) -> None:
 def _read_optional(f: _Fields) -> None:
     n = len(f.loaded.frame)
     missing_text = pd.Series(np.nan, index=range(n), dtype="str")
-    area, unknown = (
-        normalise_area(f.raw(schema.AREA))
-        if schema.AREA in f.column_map
-        else (missing_text, pd.Series(False, index=range(n)))
-    )
-    f.values[schema.AREA] = area
-    if schema.AREA in f.column_map:
-        f.bad_cells(schema.AREA, unknown, "are not urban/rural and were derived instead")
+    _read_area(f, missing_text)
     f.values[schema.LEVEL] = (
         normalise_level(f.raw(schema.LEVEL)) if schema.LEVEL in f.column_map else missing_text
     )
@@ -229,8 +240,99 @@ def _read_optional(f: _Fields) -> None:
             f.values[name] = pd.Series(pd.NA, index=range(n), dtype="Int64")
             continue
         f.values[name], bad = parse_count(f.raw(name))
-        f.bad_cells(name, bad, "are not whole numbers >= 0 and were left missing")
+        f.bad_cells(
+            name, bad, f"are not whole numbers from 0 to {MAX_COUNT:,} and were left missing"
+        )
     _read_lead_candidate(f, n)
+
+
+def _read_area(f: _Fields, missing_text: pd.Series) -> None:
+    """Urban/rural from the area column, through ``area_values`` when given; a label neither
+    says is an error (read as missing, it would be replaced by a guess in silence)."""
+    if schema.AREA not in f.column_map:
+        if f.area_values:
+            raise InputError(
+                f"{f.loaded.label}: area_values= was given, but no column was read as area. "
+                f"Name it with columns={{'area': '<header>'}} (headers: "
+                f"{', '.join(map(repr, f.loaded.frame.columns[:30]))})."
+            )
+        f.values[schema.AREA] = missing_text
+        return
+    raw = f.raw(schema.AREA)
+    area, unknown = normalise_area(raw, f.area_values)
+    if unknown.any():
+        raise _unknown_area(f, raw, unknown)
+    f.values[schema.AREA] = area
+    if f.area_values:
+        _note_area_mapping(f, raw)
+
+
+def _labels(raw: pd.Series, mask: pd.Series) -> pd.DataFrame:
+    """The distinct labels under ``mask``, compared as ``area_values`` compares them: each
+    as first written, its count and first position, the most frequent first."""
+    written = raw.astype("str").str.strip()[mask]
+    key = as_text(raw).str.casefold()[mask]
+    table = pd.DataFrame({"label": written, "pos": np.flatnonzero(mask.to_numpy())})
+    table = table.groupby(key.to_numpy(), sort=False).agg(
+        label=("label", "first"), size=("pos", "size"), pos=("pos", "min")
+    )
+    return table.sort_values("size", ascending=False, kind="stable")
+
+
+def _label_counts(f: _Fields, table: pd.DataFrame) -> str:
+    """``'Bandar' (12 rows, first row 2), …`` for a table of :func:`_labels`."""
+    shown = [
+        f"{label!r} ({_rows(size)}, {'first ' if size > 1 else ''}row {f.loaded.rows[pos]})"
+        for label, size, pos in table.head(20).itertuples(index=False)
+    ]
+    more = f", … ({len(table) - 20:,} more)" if len(table) > 20 else ""
+    return ", ".join(shown) + more
+
+
+def _unknown_area(f: _Fields, raw: pd.Series, unknown: pd.Series) -> InputError:
+    header = f.column_map[schema.AREA]
+    table = _labels(raw, unknown)
+    template = ", ".join(f"{label!r}: '<urban or rural>'" for label in table["label"].head(4))
+    known = ~unknown & ~missing_mask(raw)
+    also = (
+        f" The column's other labels are read: {_label_counts(f, _labels(raw, known))}."
+        if known.any()
+        else ""
+    )
+    return InputError(
+        f"{f.loaded.label}: column {header!r} (read as area, urban or rural) holds labels that "
+        f"are neither: {_label_counts(f, table)}.{also} Known without help: urban, "
+        "rural, 城区, 城镇, 城市, 市区, 县城, 镇区 (urban), 乡村, 农村, 乡镇, 村 (rural), and the "
+        "statistical codes 1xx (urban) and 2xx (rural). Say what each label means with "
+        f"area_values={{{template}}}; or blank those cells, and the area is derived; or, if "
+        f"{header!r} is not urban/rural at all, leave it out with columns={{'area': None}}."
+    )
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row{'' if n == 1 else 's'}"
+
+
+def _note_area_mapping(f: _Fields, raw: pd.Series) -> None:
+    """Say which of the caller's labels were used, how often, and which matched nothing."""
+    keys = as_text(raw).str.casefold()
+    written = raw.astype("str").str.strip()
+    counts = keys[keys.isin(list(f.area_values))].value_counts()
+    used = [
+        f"{written[keys == label].iloc[0]!r} -> {meaning} ({_rows(int(counts[label]))})"
+        for label, meaning in f.area_values.items()
+        if label in counts.index
+    ]
+    f.mapped[schema.AREA] = (
+        f"column {f.column_map[schema.AREA]!r} read through area_values: "
+        f"{', '.join(used) or 'no label matched'}."
+    )
+    unused = [label for label in f.area_values if label not in counts.index]
+    if unused:
+        f.notes.append(
+            f"area_values: {', '.join(map(repr, unused))} matched no cell of column "
+            f"{f.column_map[schema.AREA]!r} (labels are compared ignoring case and spaces)."
+        )
 
 
 def _read_lead_candidate(f: _Fields, n: int) -> None:

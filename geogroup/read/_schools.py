@@ -6,37 +6,43 @@ pandas frame into the schools frame of the data contract (``docs/data-contract.m
 field it derived.
 
 The headers recognised for each field (English and Chinese) are listed once, in
-:data:`geogroup.read._fields.HEADER_ALIASES`. Files are loaded by :mod:`geogroup.read._text` (text:
-encodings, delimiters, title rows), :mod:`geogroup.read._excel` (workbooks) and
-:mod:`geogroup.read._loading` (vector data, and what the loaders share). Every field of every
-row is checked by :mod:`geogroup.read._rows`, and the report is worded by
-:mod:`geogroup.read._report`; this module ties them together and assembles the schools frame.
+:data:`geogroup.read._headers.HEADER_ALIASES`. :mod:`geogroup.read._source` picks the reader
+(a file, a named pipe, standard input); files are loaded by :mod:`geogroup.read._text`
+(delimiters, title rows, rows longer than the header), :mod:`geogroup.read._encoding`
+(encodings), :mod:`geogroup.read._excel` (workbooks) and :mod:`geogroup.read._loading`
+(vector data, and what the loaders share). Every field of every row is checked by
+:mod:`geogroup.read._rows`, and the report is worded by :mod:`geogroup.read._report`; this
+module ties them together and assembles the schools frame.
 
 What a bad file gets
 --------------------
 * **An error** (:class:`~geogroup.InputError`, naming the file, the row or the header and
   what to do) when the file as a whole cannot be read: missing, empty, only a header, not
-  text (binary, a workbook renamed ``.csv``), a byte that is neither UTF-8 nor GBK, a header
-  that no delimiter splits, no header with the required columns (searched in the first 10
-  rows, so title rows above it are skipped; every sheet of a workbook is searched), a merged
-  header cell that hides a column, every row unusable, or every school at one point.
+  text (binary, a workbook renamed ``.csv``), a zero byte anywhere, a byte that is neither
+  UTF-8 nor GBK (in a file that does not read as Windows-1252), a header that no delimiter
+  splits, no header with the required columns (searched in the first 10 rows, so title rows
+  above it are skipped; every sheet of a workbook is searched), two columns that could both
+  be one field, a row with a non-empty field beyond the header, an unclosed quote, a merged
+  header cell that hides a column, area labels that are neither urban nor rural (until
+  ``area_values=`` says what they mean), every row unusable, or every school at one point.
 * **A rejected row** (``report.rejected``) when one row cannot be used: see
   :func:`read_schools`, Notes.
 * **A flagged row** (``report.flagged``: kept, but worth a look) when a row is usable but
   odd: far from all the other schools, sharing its name or its point with others, or a
   negative quality where every other school's is positive.
 * **A warning** (``report.warnings``) for what concerns the whole file: rows in two
-  encodings, a sheet chosen among several, merged cells filled in, title rows skipped, a
-  constant quality, a lead-candidate column that marks nobody.
+  encodings, an encoding detected (Windows-1252, a Shapefile's), a sheet chosen among
+  several, merged cells filled in, title rows skipped, a sheet's table ended by 1,000 empty
+  rows, an empty field dropped from the end of every row, counts too large to be one
+  school's, a constant quality, a lead-candidate column that marks nobody.
 """
 
 from __future__ import annotations
 
 import codecs
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -47,7 +53,6 @@ from geogroup import schema
 from geogroup.errors import InputError
 from geogroup.read._area import (
     DENSITY_MIN_NEIGHBOURS,
-    DENSITY_QUANTILE,
     DENSITY_RADIUS_M,
     StudyArea,
     area_from_boundary,
@@ -56,10 +61,9 @@ from geogroup.read._area import (
     read_study_area,
 )
 from geogroup.read._coords import COORDINATE_SYSTEMS
-from geogroup.read._excel import _read_excel
-from geogroup.read._fields import ProblemLog
+from geogroup.read._fields import ProblemLog, area_mapping
 from geogroup.read._headers import LAT, LON
-from geogroup.read._loading import _from_frame, _HeaderSpec, _Loaded, _read_vector
+from geogroup.read._loading import _HeaderSpec
 from geogroup.read._report import (
     _REJECTED_COLUMNS,
     ReadReport,
@@ -80,21 +84,10 @@ from geogroup.read._rows import (
     _read_optional,
     _refuse_one_point,
 )
-from geogroup.read._text import _read_csv
+from geogroup.read._source import load
 
 __all__ = ["ReadReport", "ReadResult", "read_schools"]
 
-_FORMATS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "csv",
-    ".xlsx": "excel",
-    ".xlsm": "excel",
-    ".geojson": "vector",
-    ".json": "vector",
-    ".gpkg": "vector",
-    ".shp": "vector",
-}
 _OUTPUT_COLUMNS = [
     schema.NAME,
     schema.QUALITY,
@@ -109,59 +102,15 @@ _SYSTEM_NAMES = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
 _FAR_POINTS = ("flag", "reject")
 
 
-# --------------------------------------------------------------------------- loading
-
-
-def _load(
-    source: Any, *, sheet: str | int | None, encoding: str | None, spec: _HeaderSpec
-) -> _Loaded:
-    if isinstance(source, pd.DataFrame):
-        kind = "GeoDataFrame" if isinstance(source, gpd.GeoDataFrame) else "DataFrame"
-        return _from_frame(source, kind)
-    if not isinstance(source, (str, os.PathLike)):
-        raise InputError(
-            "source: expected a file path or a pandas DataFrame / GeoDataFrame, "
-            f"got {type(source).__name__}."
-        )
-    path = Path(source)
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise InputError(
-            f"{str(path)!r} {what}. Check the path (relative paths start at {str(Path.cwd())!r})."
-        )
-    kind = _FORMATS.get(path.suffix.lower())
-    if kind is None:
-        old = path.suffix.lower() == ".xls"
-        hint = " (the old Excel format: open it and save as .xlsx)" if old else ""
-        raise InputError(
-            f"{str(path)!r}: unknown file type {path.suffix!r}{hint}. Supported: "
-            f"{', '.join(_FORMATS)}. Save the school list as CSV (UTF-8) or .xlsx."
-        )
-    readers: dict[str, Callable[..., _Loaded]] = {
-        "csv": _read_csv,
-        "excel": _read_excel,
-        "vector": _read_vector,
-    }
-    loaded = readers[kind](path, sheet=sheet, encoding=encoding, spec=spec)
-    if len(loaded.frame) == 0:
-        raise InputError(
-            f"{loaded.label}: no data rows (only a header, or nothing at all). "
-            "Put one school per row below a header row."
-        )
-    return loaded
-
-
 # --------------------------------------------------------------------------- the frame
 
 
 def _extras(f: _Fields, keep: np.ndarray) -> pd.DataFrame:
-    """Columns the contract does not know, kept as read (CSV text gets pandas' number types)."""
+    """Columns the contract does not know, kept as read: a CSV's as the text written ("007"
+    stays "007", "01" and "1" stay two units of a ``by`` column), an empty cell missing."""
     used = set(f.column_map.values())
     frame = f.loaded.frame
-    extras = frame[[c for c in frame.columns if c not in used]]
-    if f.loaded.text_cells and not extras.columns.empty:
-        extras = extras.apply(_infer_type)  # over every row, so rejections cannot change types
-    extras = extras[keep]
+    extras = frame[[c for c in frame.columns if c not in used]][keep]
     reserved = {*_OUTPUT_COLUMNS, schema.SCHOOL_ID, schema.GEOMETRY}
     clashes = {c: f"{c}_input" for c in extras.columns if c in reserved}
     for old, new in clashes.items():
@@ -169,15 +118,6 @@ def _extras(f: _Fields, keep: np.ndarray) -> pd.DataFrame:
             f"the file's column {old!r} is not the one read for {old!r}; it was kept as {new!r}."
         )
     return extras.rename(columns=clashes).reset_index(drop=True)
-
-
-def _infer_type(column: pd.Series) -> pd.Series:
-    """Blank -> missing; a column of numbers becomes numeric, as ``pandas.read_csv`` would."""
-    column = column.where(column.str.strip() != "")
-    try:
-        return pd.to_numeric(column)
-    except (ValueError, TypeError):
-        return column
 
 
 def _quality(values: pd.Series, higher_is_better: bool, f: _Fields) -> pd.Series:
@@ -236,12 +176,12 @@ def _fill_area(
         labels = area_from_boundary(lon[need], lat[need], polygons)
         how = "inside a polygon of the urban boundary"
     else:
-        all_labels, threshold = area_from_density(lon, lat)
-        labels = all_labels[need]
+        labels = area_from_density(lon, lat)[need]
         how = (
-            f"density rule: urban when at least {threshold} other schools lie within "
-            f"{DENSITY_RADIUS_M / 1000:g} km ({DENSITY_QUANTILE * 100:.0f}th percentile of the "
-            f"{len(schools):,} schools' counts, and at least {DENSITY_MIN_NEIGHBOURS})"
+            f"density rule: urban when at least {DENSITY_MIN_NEIGHBOURS} other schools of the "
+            f"file lie within {DENSITY_RADIUS_M / 1000:g} km, rural otherwise (a fixed "
+            "threshold, the same for every file; give an area column, area_values= or "
+            "urban_boundary= to replace it)"
         )
     n_urban = int((labels == schema.URBAN).sum())
     where = (
@@ -278,6 +218,8 @@ def _problem_frame(f: _Fields, log: ProblemLog) -> pd.DataFrame:
 
 
 def _check_arguments(coords: str, columns: Any, far_points: str, encoding: str | None) -> None:
+    """Refuse a bad argument before any file is opened (``area_values`` is checked by
+    :func:`~geogroup.read._fields.area_mapping`)."""
     if coords not in COORDINATE_SYSTEMS:
         raise InputError(
             f"coords must be one of {', '.join(map(repr, COORDINATE_SYSTEMS))}, got {coords!r}."
@@ -302,7 +244,7 @@ def _check_arguments(coords: str, columns: Any, far_points: str, encoding: str |
 def read_schools(
     source: str | os.PathLike[str] | pd.DataFrame,
     *,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str | None] | None = None,
     coords: str = "wgs84",
     quality: str | None = None,
     higher_is_better: bool = True,
@@ -313,6 +255,7 @@ def read_schools(
     far_points: str = "flag",
     strict: bool = False,
     encoding: str | None = None,
+    area_values: Mapping[str, str] | None = None,
 ) -> ReadResult:
     """Read a school list into the schools frame of the data contract, and report on it.
 
@@ -320,20 +263,27 @@ def read_schools(
     ----------
     source
         A CSV file (also ``.txt`` / ``.tsv``; comma, semicolon, tab or ``|``, found from the
-        header; UTF-8, UTF-8 with BOM, GBK/GB18030 or UTF-16 with BOM, found from the bytes,
-        line by line when UTF-8 and GBK rows are mixed), an Excel workbook (``.xlsx``), a
-        GeoJSON, GeoPackage or Shapefile (geometry taken from the file and reprojected to
-        WGS-84), or a pandas DataFrame / GeoDataFrame (a named index, such as ``school_id``
-        from an earlier read, is read as a column). In a CSV or a sheet the header is the
-        first of the first 10 rows that holds the required columns: title rows above it are
-        skipped and said so.
+        header; UTF-8, UTF-8 with BOM, GBK/GB18030, Windows-1252 or UTF-16 with BOM, found
+        from the bytes, line by line when UTF-8 and GBK rows are mixed, see
+        :mod:`geogroup.read._encoding`; any line ending, old Mac CR included), an Excel
+        workbook (``.xlsx``, read row by row whatever extent the sheet claims), a GeoJSON,
+        GeoPackage or Shapefile (geometry taken from the file and reprojected to WGS-84; a
+        Shapefile without ``.cpg`` has its text encoding detected), a named pipe, ``'-'`` for
+        standard input (CSV or a workbook, told apart by its first bytes), or a pandas
+        DataFrame / GeoDataFrame (a named index, such as ``school_id`` from an earlier read,
+        is read as a column). In a CSV or a sheet the header is the first of the first 10
+        rows that holds the required columns: title rows above it are skipped and said so.
     columns
         Contract field -> header, for headers not recognised automatically (the recognised
         ones are listed in :data:`geogroup.read._fields.HEADER_ALIASES`), e.g.
         ``{'quality': 'house_price', 'lead_candidate': 'key_school'}``. Fields: ``school_id``
         (or ``id``), ``name``, ``lon``, ``lat``, ``quality``, ``area``, ``level``,
-        ``students``, ``teachers``, ``lead_candidate``, ``fixed_group``. Mapping ``lon`` and
-        ``lat`` for a vector file uses those columns instead of its geometry.
+        ``students``, ``teachers``, ``lead_candidate``, ``fixed_group``. ``None`` says the
+        file has no column for a field (``{'area': None}``: a column headed ``area`` is then
+        an extra column, and the area is derived). Mapping ``lon`` and ``lat`` for a vector
+        file uses those columns instead of its geometry. Two headers that could both be one
+        field (``quality`` and ``score``, or the same header twice) are an error until this
+        picks one (the rule: :mod:`geogroup.read._headers`).
     coords
         System of the longitudes/latitudes: ``'wgs84'``, ``'gcj02'`` (AMap, Tencent) or
         ``'bd09'`` (Baidu). The output is always WGS-84.
@@ -366,7 +316,16 @@ def read_schools(
     strict
         Raise on any unusable row instead of rejecting it into the report.
     encoding
-        Text encoding of a CSV file (or a Shapefile's attributes), when detection is wrong.
+        Text encoding of a CSV file, standard input or a pipe (or a Shapefile's
+        attributes), when detection is wrong: any Python codec name (``'cp1252'``,
+        ``'gb18030'``, ``'utf-16-le'``). It is used as given, and every byte must decode.
+        Workbooks, GeoJSON and GeoPackage files say their own encoding.
+    area_values
+        What the area column's labels mean, for labels not understood without help: label
+        -> ``'urban'`` or ``'rural'``, e.g. ``{'Bandar': 'urban', 'Luar Bandar': 'rural'}``
+        (labels compared ignoring case and surrounding spaces; tried before the built-in
+        words). A label neither this nor the built-in words know is an error listing the
+        column's labels; the report says which mapping was used (``report.mapped``).
 
     Returns
     -------
@@ -378,28 +337,35 @@ def read_schools(
     Raises
     ------
     InputError
-        The source cannot be read (missing, empty, unknown type, not text, undecodable, no
-        header with the required columns, a merged header cell hiding a column), no row is
-        usable, every school is at one point, or ``strict`` and some row is not usable. The
-        message names the file, the row or header, and what to do.
+        The source cannot be read (missing, empty, unknown type, not text, a zero byte,
+        undecodable, no header with the required columns, two columns for one field, a row
+        with a non-empty field more than the header, an unclosed quote, a merged header cell
+        hiding a column), the area column holds labels that are neither urban nor rural, no
+        row is usable, every school is at one point, or ``strict`` and some row is not
+        usable. The message names the file, the row or header, and what to do.
 
     Notes
     -----
     Rows are numbered as a spreadsheet shows them: the header is row 1 and the first data
     row is row 2 (below title rows, the numbers follow the sheet); for a frame, row =
     position + 2. A row is rejected, with one entry per problem, for: a missing name;
-    missing, unreadable, non-finite quality; missing or unreadable coordinates, ``0, 0``,
-    longitude outside [-180, 180], latitude outside [-90, 90], or latitude and longitude
-    probably swapped (``90 < |lat| <= 180`` with ``|lon| <= 90``; with GCJ-02/BD-09 also a
-    latitude of 73-135 with a longitude of 18-54); a point outside ``study_area``; a missing
-    id, or an id already used by an earlier row; a row of a CSV written with another
-    delimiter than the header. Unreadable students, teachers, lead_candidate or area cells
-    only leave the cell missing (or derived) and are listed in ``report.warnings``.
-    Placeholders (``.``, ``-``, ``NA``, ``N/A``, ``null``, ``none``, ``#N/A``, ``无``,
-    ``空``, ``NOT APPLICABLE``, blank) are missing values. Coordinates with units are read
-    when unambiguous (``116.39°E``, ``39°54'N``, ``116.4 度``). Negative quality is valid
-    (z-scores, value added); only a few negatives among values otherwise >= 0 are flagged,
-    as codes for "missing". The input frame or file is never modified.
+    missing, unreadable, non-finite quality, or one beyond ±1e15 (sums of such values
+    lose the others' digits and products overflow); missing or unreadable coordinates,
+    ``0, 0``, longitude outside [-180, 180], latitude outside [-90, 90], or latitude and
+    longitude probably swapped (``90 < |lat| <= 180`` with ``|lon| <= 90``; with
+    GCJ-02/BD-09 also a latitude of 73-135 with a longitude of 18-54); a point outside
+    ``study_area``; a missing id, or an id already used by an earlier row; a row of a CSV
+    written with another delimiter than the header, or ending with an empty field the header
+    does not have while other rows do not (when every row does, the empty field is dropped
+    and said so). Unreadable students or teachers (not whole numbers from 0 to 1,000,000)
+    and lead_candidate cells only leave the cell missing (or False) and are listed in
+    ``report.warnings``. Placeholders (``.``, ``-``, ``NA``, ``N/A``, ``null``, ``none``,
+    ``#N/A``, ``无``, ``空``, ``NOT APPLICABLE``, blank) are missing values. Coordinates with
+    units are read when unambiguous (``116.39°E``, ``39°54'N``, ``116.4 度``). Negative
+    quality is valid (z-scores, value added); only a few negatives among values otherwise
+    >= 0 are flagged, as codes for "missing". Names and the file's other columns are kept
+    as written (a CSV's as text: ``007`` stays ``'007'``); contract fields are parsed.
+    The input frame or file is never modified.
 
     Examples
     --------
@@ -419,18 +385,23 @@ def read_schools(
     '得分'
     """
     _check_arguments(coords, columns, far_points, encoding)
+    labels = area_mapping(area_values)
     # Read the areas first: a bad one is an error whatever the rows hold.
     polygons = None if urban_boundary is None else read_boundary(urban_boundary)
     area = None if study_area is None else read_study_area(study_area)
     spec = _HeaderSpec(columns, quality, id_column)
-    loaded = _load(source, sheet=sheet, encoding=encoding, spec=spec)
+    loaded = load(source, sheet=sheet, encoding=encoding, spec=spec)
     if columns and LON in columns and LAT in columns and loaded.points is not None:
         loaded.points = None
         loaded.frame = loaded.frame.drop(columns=[loaded.geometry_column], errors="ignore")
     column_map, notes = spec.resolve(
-        list(loaded.frame.columns), needs_coordinates=loaded.points is None, source=loaded.label
+        list(loaded.frame.columns),
+        needs_coordinates=loaded.points is None,
+        source=loaded.label,
+        written=loaded.written,
+        places=loaded.places,
     )
-    f = _Fields(loaded, column_map, notes=loaded.notes + notes)
+    f = _Fields(loaded, column_map, notes=loaded.notes + notes, area_values=labels)
     for problem in loaded.problems:
         f.log.add(*problem)
     _check_rows(f, coords, area)
@@ -457,6 +428,7 @@ def read_schools(
         replace(
             report,
             derived=f.derived,
+            mapped=f.mapped,
             warnings=f.notes,
             flagged=_by_severity(_problem_frame(f, f.flags)),
         ),

@@ -1,28 +1,40 @@
-"""Text school lists: encodings (UTF-8, GBK, GB18030, mixed lines), the delimiter, title
-rows above the header, and rows whose fields do not line up."""
+"""Text school lists: the delimiter, title rows above the header, line endings, and rows
+whose fields do not line up with the header.
+
+The bytes are read once (a named pipe or standard input cannot be read twice): first the
+head, where the header must be, then the rest. They are recoded as UTF-8
+(:mod:`geogroup.read._encoding`), old Mac line endings (CR alone) become line feeds, and a
+zero byte anywhere refuses the file, naming its row. The header row is split here, so that
+two columns with one header stay two columns (:func:`~geogroup.read._loading.unique_headers`),
+and the rows are parsed against it with one field to spare: a row longer than the header is
+caught, never read shifted (:func:`_extra_fields`).
+"""
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
-from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geogroup.errors import InputError
+from geogroup.read._encoding import UTF16_BOMS, first_codec, lenient, rows_text, to_utf8
 from geogroup.read._loading import (
     _SCAN_ROWS,
+    ByteSource,
     _blank,
     _drop_blank_rows,
     _HeaderSpec,
     _Loaded,
     _positions,
-    _rows_text,
+    unique_headers,
 )
 
 _HEAD_BYTES = 1 << 16  # read before the rest: the header and any title rows above it
+_MAX_HEAD_BYTES = 1 << 24  # a header row longer than 16 MiB is not a school list's
+_FEW_ZEROS = 8  # zero bytes in the head of a damaged text file, not of binary data
 _DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}
 _OTHER_SEPARATORS = {"，": "full-width commas '，'", "、": "'、'", ":": "colons", " ": "spaces"}
 _SIGNATURES = {
@@ -30,30 +42,52 @@ _SIGNATURES = {
     b"\xd0\xcf\x11\xe0": "an old Office file (an .xls workbook?)",
     b"%PDF": "a PDF document",
 }
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def _read_bytes(path: Path, size: int = -1) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(size)
-    except OSError as exc:
-        raise InputError(f"{str(path)!r}: cannot read the file ({exc.strerror}).") from exc
+# --------------------------------------------------------------------------- the head
+
+
+def _read_head(src: ByteSource, encoding: str | None) -> tuple[bytes, bool]:
+    """The first bytes, up to the end of the first rows, and whether that is the whole file.
+
+    A header of thousands of columns can be longer than the first read: the head grows
+    until it holds the first rows, up to a limit."""
+    head = src.read(_HEAD_BYTES)
+    _refuse_binary(head, src.label, encoding)  # before reading more of a large binary file
+    if len(head) < _HEAD_BYTES:
+        return head, True
+    while max(head.count(b"\n"), head.count(b"\r")) < _SCAN_ROWS:
+        if len(head) >= _MAX_HEAD_BYTES:
+            if b"\n" in head or b"\r" in head:
+                break
+            raise InputError(
+                f"{src.label}: no line break in the first {_MAX_HEAD_BYTES >> 20} MiB: this is "
+                "not a table of schools (one school per row). Save the school list as CSV."
+            )
+        more = src.read(len(head))
+        if not more:
+            return head, True
+        head += more
+    return head, False
 
 
 def _refuse_binary(head: bytes, label: str, encoding: str | None) -> None:
     """A school list is text: say what the file is when it is not, before reading it all.
 
     Zero bytes are refused unless ``encoding`` is given (UTF-16 text without a byte-order
-    mark is full of them)."""
+    mark is full of them); a few in otherwise plain text are damage, named by
+    :func:`_refuse_zero_byte`."""
     for signature, what in _SIGNATURES.items():
         if head.startswith(signature):
             raise InputError(
                 f"{label}: this is {what}, not a text file. Give the file its real extension "
                 "(.xlsx), or open it and save the school list as CSV UTF-8."
             )
-    if encoding is not None or head[:2] in _UTF16_BOMS or b"\x00" not in head:
+    if encoding is not None or head[:2] in UTF16_BOMS or b"\x00" not in head:
         return
+    if head.count(b"\x00") <= _FEW_ZEROS:
+        _refuse_zero_byte(head, label)
     at = head.index(b"\x00")
     row = head.count(b"\n", 0, at) + 1
     raise InputError(
@@ -64,153 +98,39 @@ def _refuse_binary(head: bytes, label: str, encoding: str | None) -> None:
     )
 
 
-def _first_codec(data: bytes, encoding: str | None) -> str:
-    if encoding is not None:
-        return encoding
-    if data[:2] in _UTF16_BOMS:
-        return "utf-16"  # Excel's "Unicode text"
-    return "utf-8-sig"
-
-
-def _lenient(line: bytes) -> str:
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        return line.decode("gb18030", errors="replace")
+def _refuse_zero_byte(data: bytes, label: str) -> None:
+    """A zero byte (NUL) in text: refused, not stripped, since a school list never holds
+    one and the bytes around it are likely damaged too."""
+    at = data.find(b"\x00")
+    if at < 0:
+        return
+    row = data.count(b"\n", 0, at) + 1
+    raise InputError(
+        f"{label}: row {row} holds a zero byte (NUL, at byte {at:,}), which a text school list "
+        "never holds: that part of the file is damaged (two files joined, a copy cut short, "
+        "binary data pasted in). Open the file in a text editor, delete that character (or "
+        "the row) and check the row, then save it as CSV UTF-8 and read it again."
+    )
 
 
 def _head_lines(head: bytes, complete: bool, encoding: str | None) -> list[str]:
     """The first rows of a text file, decoded leniently (the whole file is checked later)."""
-    if not complete and head.rfind(b"\n") > 0:
-        head = head[: head.rfind(b"\n")]  # the last line may be cut mid-character
-    codec = _first_codec(head, encoding)
+    if not complete:
+        cut = max(head.rfind(b"\n"), head.rfind(b"\r"))
+        head = head[:cut] if cut > 0 else head  # the last line may be cut mid-character
+    codec = first_codec(head, encoding)
     if codec == "utf-8-sig":
-        text = "\n".join(_lenient(line) for line in head.split(b"\n"))
+        text = "\n".join(lenient(line) for line in head.split(b"\n"))
     else:
         text = head.decode(codec, errors="replace")
-    lines = text.lstrip("\ufeff").split("\n")
-    return [line.rstrip("\r") for line in lines[:_SCAN_ROWS]]
-
-
-def _decoded(data: bytes, encoding: str | None, label: str) -> tuple[bytes, str, list[str]]:
-    """The file's bytes for pandas, their codec, and notes; every byte is checked to decode.
-
-    Without ``encoding``, a byte-order mark decides (UTF-16, UTF-8), else UTF-8 when the
-    whole file is UTF-8, else each line on its own (:func:`_decode_lines`).
-    """
-    codec = _first_codec(data, encoding)
-    bad = _first_bad_byte(data, codec)
-    if bad is None:
-        return data, codec, []
-    if encoding is None and codec == "utf-8-sig":
-        return _decode_lines(data, label)
-    row = data.count(b"\n", 0, bad) + 1
-    raise InputError(
-        f"{label}: cannot decode the file as {codec}: row {row} has byte 0x{data[bad]:02x}, "
-        f"which {codec} does not allow. Re-save it as CSV UTF-8 (Excel: Save As > "
-        "'CSV UTF-8'), or pass the file's encoding=…"
-    )
-
-
-def _first_bad_byte(data: bytes, codec: str, chunk: int = 1 << 20) -> int | None:
-    """Where ``data`` stops decoding as ``codec`` (None: it decodes), a chunk at a time so
-    that a large file is never held twice."""
-    decoder = codecs.getincrementaldecoder(codec)()
-    view = memoryview(data)
-    for start in range(0, len(data), chunk):
-        pending = len(decoder.getstate()[0])  # bytes of a character cut by the last chunk
-        try:
-            decoder.decode(view[start : start + chunk])
-        except UnicodeDecodeError as exc:
-            return max(start - pending + exc.start, 0)
-    pending = len(decoder.getstate()[0])
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return len(data) - pending
-    return None
-
-
-def _classify_lines(lines: list[bytes]) -> tuple[list[int], list[int], list[tuple[int, int]]]:
-    """Row numbers of non-ASCII lines that are UTF-8, that are GBK only, and that are neither
-    (with the first byte that fails)."""
-    utf8, gbk, bad = [], [], []
-    for number, line in enumerate(lines, start=1):
-        if line.isascii():
-            continue
-        try:
-            line.decode("utf-8")
-            utf8.append(number)
-            continue
-        except UnicodeDecodeError:
-            pass
-        try:
-            line.decode("gb18030")
-            gbk.append(number)
-        except UnicodeDecodeError as exc:
-            bad.append((number, line[exc.start]))
-    return utf8, gbk, bad
-
-
-def _decode_lines(data: bytes, label: str) -> tuple[bytes, str, list[str]]:
-    """Decode a file that is not all UTF-8 line by line: UTF-8 where a line is, else GBK.
-
-    A file whose non-ASCII lines are all GBK is read as GB18030. A file mixing both (rows
-    pasted from two sources) has each line decoded on its own, and a warning names the GBK
-    rows. A line that is neither is an error naming its row: the file is then in some third
-    encoding (Latin-1, Big5, …) in which the other rows may be wrong too.
-    """
-    bom = data.startswith(codecs.BOM_UTF8)
-    lines = (data[len(codecs.BOM_UTF8) :] if bom else data).split(b"\n")
-    utf8, gbk, bad = _classify_lines(lines)
-    if bad:
-        rows = [number for number, _ in bad]
-        raise InputError(
-            f"{label}: {len(bad):,} rows can be decoded neither as UTF-8 nor as GBK/GB18030: "
-            f"{_rows_text(rows)} (row {bad[0][0]} has byte 0x{bad[0][1]:02x}). The file is in "
-            "another encoding (Latin-1 / Windows-1252, Big5, Shift-JIS, …?). Re-save it as CSV "
-            "UTF-8 (Excel: Save As > 'CSV UTF-8'), or pass its encoding=…"
-        )
-    notes = _rare_gbk_note(lines, gbk)
-    if not utf8 and not bom:
-        return data, "gb18030", notes
-    wrong = set(gbk)
-    fixed = b"\n".join(
-        line.decode("gb18030").encode("utf-8") if number in wrong else line
-        for number, line in enumerate(lines, start=1)
-    )
-    notes.insert(
-        0,
-        f"rows in two encodings: {len(gbk):,} rows are GBK/GB18030 "
-        f"({_rows_text(gbk)}), the others UTF-8; each row was decoded on its own. "
-        "Re-save the file as CSV UTF-8 so that it has one encoding.",
-    )
-    return fixed, "utf-8", notes
-
-
-def _rare_gbk_note(lines: list[bytes], gbk: list[int]) -> list[str]:
-    """Rows that decode as GBK only through characters outside the common GB2312 set: the
-    signature of a Latin-1 / Windows-1252 file (``é`` followed by a letter is a valid GBK
-    pair), which no byte can prove wrong."""
-    rare = []
-    for number in gbk:
-        try:
-            lines[number - 1].decode("gb2312")
-        except UnicodeDecodeError:
-            rare.append(number)
-    if not rare:
-        return []
-    example = lines[rare[0] - 1].decode("gb18030").strip()[:60]
-    return [
-        f"{len(rare):,} rows read as GBK hold characters outside the common GB2312 set "
-        f"({_rows_text(rare)}; row {rare[0]}: {example!r}). If the file is in Latin-1 / "
-        "Windows-1252 (accented letters) or Big5, pass its encoding=… (or re-save it as "
-        "CSV UTF-8); if the names read right, ignore this."
-    ]
+    return _LINE_BREAK.split(text.lstrip("\ufeff"))[:_SCAN_ROWS]
 
 
 def _fields(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter), [])
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # a stray control character: the line is no header
+        return [line]
 
 
 def _find_header(lines: list[str], spec: _HeaderSpec) -> tuple[str, int] | None:
@@ -264,13 +184,157 @@ def _title_notes(lines: list[str], start: int, delimiter: str) -> list[str]:
     ]
 
 
+# --------------------------------------------------------------------------- the whole file
+
+
+def _line_feeds(data: bytes) -> bytes:
+    """Old Mac line endings (CR alone) as line feeds, so that rows are counted alike
+    everywhere; Windows CR LF stays."""
+    if b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"):
+        return data
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def _header_fields(data: bytes, start: int, delimiter: str) -> list[str]:
+    """The header row (line ``start``) of the recoded file, split into fields."""
+    pos = 0
+    for _ in range(start):
+        pos = data.index(b"\n", pos) + 1
+    end = data.find(b"\n", pos)
+    line = data[pos : end if end >= 0 else len(data)].decode("utf-8", errors="replace")
+    return _fields(line.lstrip("\ufeff").rstrip("\r"), delimiter)
+
+
+def _parse(data: bytes, start: int, delimiter: str, width: int, label: str) -> pd.DataFrame:
+    """The rows below the header, all text, with one column more than the header (the
+    column ``width``) to catch rows with a field too many."""
+    try:
+        # All text as written ("NA" stays "NA", for the report to show): only an empty cell
+        # is missing, as a missing field at the end of a short row is.
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            encoding="utf-8",
+            sep=delimiter,
+            header=None,
+            names=range(width + 1),
+            skiprows=start + 1,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame({i: pd.Series(dtype="str") for i in range(width + 1)})
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise _parse_error(exc, label, delimiter, width) from exc
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas takes a first row with two fields more than the names for an index column.
+        raise _too_many(label, delimiter, width, start + 2, width + 2)
+    return frame
+
+
+def _too_many(label: str, delimiter: str, width: int, row: int, seen: int) -> InputError:
+    return InputError(
+        f"{label}: row {row} has {seen} fields but the header has {width}: a delimiter too many "
+        f"in that row ({_DELIMITERS[delimiter]} separate the columns: is one inside a name? put "
+        "the name in double quotes), or a column without a header (give it one). The cells "
+        "after the extra delimiter would land one column to the right, so the file is not read."
+    )
+
+
+def _parse_error(exc: Exception, label: str, delimiter: str, width: int) -> InputError:
+    text = " ".join(str(exc).split())
+    fields = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", text)
+    if fields is not None:
+        row, seen = fields.groups()
+        return _too_many(label, delimiter, width, int(row), int(seen))
+    quote = re.search(r"EOF inside string starting at row (\d+)", text)
+    if quote is not None:  # pandas counts rows from 0
+        row = int(quote.group(1)) + 1
+        return InputError(
+            f'{label}: row {row} opens a quote (") that is never closed, so every row after '
+            "it ran into one cell. Close the quote, or double a quote that is part of a cell "
+            '("" inside a quoted cell), then read the file again.'
+        )
+    return InputError(
+        f"{label}: cannot parse the file as a table ({text}). Check that every row has "
+        "as many delimiters as the header and that quotes are closed."
+    )
+
+
+def _field_counts(data: bytes, start: int, delimiter: str) -> np.ndarray | None:
+    """Fields in each row below the header, counted by the standard ``csv`` module (pandas
+    pads short rows, so it cannot say which rows ended with an empty field); None when the
+    module cannot split the file (a cell over its size limit)."""
+    reader = csv.reader(
+        io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), delimiter=delimiter
+    )
+    try:
+        for _ in range(start + 1):
+            next(reader, None)
+        return np.fromiter((len(row) for row in reader), dtype=np.int64)
+    except csv.Error:
+        return None
+
+
+def _extra_fields(
+    frame: pd.DataFrame, data: bytes, start: int, delimiter: str, label: str
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Drop the spare column; refuse a row that put a cell in it.
+
+    Returns the frame and, when some rows (not all) end with an empty field the header does
+    not have, the mask of those rows; when every row does (a writer that ends each data row
+    with a delimiter), the empty fields are dropped and the mask is all True."""
+    width = frame.shape[1] - 1
+    spare = frame.pop(width)
+    filled = np.flatnonzero(spare.notna().to_numpy())  # nearly always none: strip only these
+    filled = filled[~_blank(spare.iloc[filled])]
+    if filled.size:
+        row, value = start + 2 + int(filled[0]), str(spare.iloc[filled[0]])[:40]
+        others = [start + 2 + int(i) for i in filled[1:]]
+        also = f" (also {rows_text(others)})" if others else ""
+        error = _too_many(label, delimiter, width, row, width + 1)
+        raise InputError(f"{error} Row {row} holds {value!r} after the last header{also}.")
+    if not re.search(re.escape(delimiter.encode()) + rb"[ \t]*(?:\r?\n|$)", data):
+        return frame, None  # no row ends with a delimiter: none has an empty extra field
+    counts = _field_counts(data, start, delimiter)
+    if counts is None or len(counts) != len(frame):  # the two parsers split rows differently
+        raise InputError(
+            f"{label}: some rows end with a delimiter more than the header, and quoted cells "
+            "spanning lines make it impossible to say which. Remove the delimiters at the end "
+            "of the rows (or give the last column a header) and read the file again."
+        )
+    return frame, counts > width
+
+
+def _note_extra_fields(loaded: _Loaded, longer: np.ndarray | None, start: int) -> None:
+    """Say that every row's empty last field was dropped, or reject the rows that have one
+    when the others do not (a delimiter inside an unquoted cell shifts a row the same way)."""
+    if longer is None:
+        return
+    longer = longer[loaded.rows - (start + 2)]
+    if not longer.any():
+        return
+    last = str(loaded.frame.columns[-1])
+    if longer.all():
+        loaded.notes.append(
+            f"every data row ends with one delimiter more than the header (an empty field "
+            f"after {last!r}); that empty field was dropped, and no column moved."
+        )
+        return
+    reason = (
+        f"one field more than the header (an empty one after {last!r}): a delimiter at the end "
+        "of this row only, or one inside an unquoted cell, which moves the cells after it one "
+        "column right; check the row, quote a cell that holds the delimiter"
+    )
+    loaded.problems.append((longer, last, loaded.frame[last], reason))
+
+
 def _read_csv(
-    path: Path, *, sheet: str | int | None, encoding: str | None, spec: _HeaderSpec
+    src: ByteSource, *, sheet: str | int | None, encoding: str | None, spec: _HeaderSpec
 ) -> _Loaded:
-    label = str(path)
-    head = _read_bytes(path, _HEAD_BYTES)
-    complete = len(head) < _HEAD_BYTES
-    _refuse_binary(head, label, encoding)
+    label = src.label
+    head, complete = _read_head(src, encoding)
     lines = _head_lines(head, complete, encoding)
     if not any(line.strip() for line in lines):
         raise InputError(f"{label}: the file is empty. Put a header row and one school per row.")
@@ -278,47 +342,42 @@ def _read_csv(
     if found is None:  # before reading the rest: a 100 MB file of junk fails at once
         raise _no_header(lines, spec, label)
     delimiter, start = found
-    data, codec, notes = _decoded(head if complete else _read_bytes(path), encoding, label)
-    try:
-        # All text, nothing turned into NaN: the report shows cells as they were written.
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            encoding=codec,
-            sep=delimiter,
-            skiprows=start,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise _parse_error(exc, label, delimiter) from exc
+    data, notes = to_utf8(head if complete else src.read_rest(head), encoding, label)
+    del head
+    data = _line_feeds(data)
+    _refuse_zero_byte(data, label)
+    headers = _header_fields(data, start, delimiter)
+    frame, longer = _extra_fields(
+        _parse(data, start, delimiter, len(headers), label), data, start, delimiter, label
+    )
     del data
+    names, written = unique_headers(headers)
+    frame.columns = names
     loaded = _Loaded(
         frame,
         _positions(frame, start + 2),
         label,
         text_cells=True,
         notes=notes + _title_notes(lines, start, delimiter),
+        written=written,
+        places={name: i for i, name in enumerate(names)},
     )
     loaded = _drop_blank_rows(loaded)
+    _drop_unnamed_blank(loaded, headers)
+    _note_extra_fields(loaded, longer, start)
     _check_row_delimiters(loaded, delimiter)
     return loaded
 
 
-def _parse_error(exc: Exception, label: str, delimiter: str) -> InputError:
-    text = " ".join(str(exc).split())
-    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
-    if fields is None:
-        return InputError(
-            f"{label}: cannot parse the file as a table ({text}). Check that every row has "
-            "as many delimiters as the header and that quotes are closed."
-        )
-    expected, row, seen = fields.groups()
-    return InputError(
-        f"{label}: row {row} has {seen} fields but the header has {expected}: a delimiter too "
-        f"many in that row ({_DELIMITERS[delimiter]} separate the columns: is one inside a "
-        "name? put the name in double quotes), or a column without a header."
-    )
+def _drop_unnamed_blank(loaded: _Loaded, headers: list[str]) -> None:
+    """Columns without a header and without a value (a header row ending in a delimiter)."""
+    unnamed = [
+        name
+        for name, header in zip(loaded.frame.columns, headers, strict=True)
+        if not header.strip() and _blank(loaded.frame[name]).all()
+    ]
+    if unnamed:
+        loaded.frame = loaded.frame.drop(columns=unnamed)
 
 
 def _check_row_delimiters(loaded: _Loaded, delimiter: str) -> None:

@@ -41,7 +41,10 @@ The rules (``_judge``, :data:`RULES`, in the order :func:`violations` lists them
     ``n_groups``: each unit has exactly ``n_groups`` groups, when the policy sets it.
     ``leads``: every lead is in the lead pool (a lead of a ``fixed_group`` excepted); under
     a list of ids, every listed school leads.
-    ``max_distance_km``: every member lies within the cap of its lead.
+    ``max_distance_km``: every member lies within the cap of its lead (along the roads
+    when the plan has road distances: a pair they do not join is beyond any cap).
+    ``max_travel_min``: every member lies within that many minutes of its lead (needs
+    travel times).
     ``pair_urban_rural``: a group with an urban lead has a rural member (城乡结对).
     ``min_weak_per_group``: a group has that many weak members (a weak lead does not count).
     ``min_weak_share``: weak members are at least that share of the group's schools, its
@@ -76,6 +79,7 @@ from geogroup.rules._units import (
     unit_xy,
     weak_flags,
     within_cap,
+    within_minutes,
 )
 from geogroup.rules._words import NO_WORDS, PLACEHOLDERS, YES_WORDS, words, words_kept, yes_no
 
@@ -87,6 +91,7 @@ RULES = (
     "n_groups",
     "leads",
     "max_distance_km",
+    "max_travel_min",
     "pair_urban_rural",
     "min_weak_per_group",
     "min_weak_share",
@@ -124,6 +129,7 @@ __all__ = [
     "violations",
     "weak_flags",
     "within_cap",
+    "within_minutes",
     "words",
     "words_kept",
     "yes_no",

@@ -10,7 +10,7 @@ from scipy.spatial import cKDTree
 from geogroup import schema as S
 from geogroup.policy import Policy
 from geogroup.rules._plan import PlanArrays
-from geogroup.rules._units import spaced, within_cap
+from geogroup.rules._units import spaced, within_cap, within_minutes
 
 Row = dict[str, object]
 _SHOWN = 5
@@ -191,6 +191,24 @@ def _distance(p: PlanArrays, policy: Policy) -> list[Row]:
                 f"{text} from the lead of {p.group_names[g]}; policy max_distance_km = {cap:g}",
             )
         )
+    return out
+
+
+def _travel(p: PlanArrays, policy: Policy) -> list[Row]:
+    limit = policy.max_travel_min
+    if limit is None:
+        return []
+    if p.table is None or not p.table.has_minutes:
+        return _cannot("max_travel_min", "the plan has no travel times (road distances)")
+    minutes = p.minutes()
+    far = p.member & ~within_minutes(np.nan_to_num(minutes, nan=0.0), limit)
+    out = []
+    for g in np.unique(p.group[far]):
+        at = np.flatnonzero(far & (p.group == g))
+        text = ", ".join(f"{p.ids[i]} {minutes[i]:.0f} min" for i in at)
+        out.append(row("max_travel_min", p.group_names[g], p.ids[at],
+                       f"{text} from the lead of {p.group_names[g]}; policy max_travel_min = "
+                       f"{limit:g}"))  # fmt: skip
     return out
 
 
@@ -395,6 +413,7 @@ JUDGES: tuple[Callable[[PlanArrays, Policy], list[Row]], ...] = (
     _n_groups,
     _leads,
     _distance,
+    _travel,
     _pairing,
     _weak,
     _weak_share,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -53,6 +54,7 @@ class PlanArrays:
     has_reason: NDArray[np.bool_]
     sector: NDArray[np.int64] | None = None  # under the sector rule: each school's sector
     centres: dict[int, tuple[float, float]] = field(default_factory=dict)  # by unit -> centre
+    table: Any = None  # distances along roads: km(a, b) and minutes(a, b) on positions
     _index: dict[str, list[NDArray[np.int64]]] = field(default_factory=dict, repr=False)
 
     @property
@@ -122,7 +124,23 @@ class PlanArrays:
         out[self.lead] = 0.0
         return out
 
+    def minutes(self) -> NDArray[np.float64]:
+        """Each member's travel time to its group's lead (the nearest, when several), from
+        the table; NaN without a table, outside a group or without a lead."""
+        out = np.full(self.n, np.nan)
+        if self.table is None:
+            return out
+        head = self.lead_position()
+        pos = np.flatnonzero(self.member)
+        to = head[self.group[pos]]
+        one = to >= 0
+        out[pos[one]] = self.table.minutes(pos[one], to[one])
+        out[self.lead] = 0.0
+        return out
+
     def _km(self, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.float64]:
+        if self.table is not None:  # along the roads: a pair the table lacks has no way
+            return self.table.km(a, b)
         km = np.hypot(*(self.xy[a] - self.xy[b]).T) / 1000.0
         other = self.unit[a] != self.unit[b]
         if other.any():
@@ -167,9 +185,13 @@ def _codes(labels: NDArray[np.object_]) -> tuple[NDArray[np.int64], list[str]]:
     return codes.astype(np.int64), [str(v) for v in names]
 
 
-def plan_arrays(schools: gpd.GeoDataFrame, policy: Policy, by: str | None = None) -> PlanArrays:
+def plan_arrays(
+    schools: gpd.GeoDataFrame, policy: Policy, by: str | None = None, distances: Any = None
+) -> PlanArrays:
     """The arrays of a plan's schools frame (``group_id``, ``role`` and the contract
-    columns), with the units, weak set and lead pool of the rules computed.
+    columns), with the units, weak set and lead pool of the rules computed. ``distances``
+    (a :class:`~geogroup.locate.DistanceTable`): distances along roads instead of
+    straight lines.
 
     A frame without points gets NaN coordinates (rules on distances then see NaN)."""
     n = len(schools)
@@ -242,4 +264,5 @@ def plan_arrays(schools: gpd.GeoDataFrame, policy: Policy, by: str | None = None
         has_reason=np.array([r is not None for r in reason], dtype=bool),
         sector=sector,
         centres=centres,
+        table=None if distances is None else distances.for_unit(ids),
     )

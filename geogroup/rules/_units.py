@@ -136,6 +136,12 @@ def within_cap(d_km: NDArray[np.float64] | float, cap_km: float | None) -> NDArr
     return np.asarray(d_km) <= cap + TOLERANCE_KM
 
 
+def within_minutes(minutes: NDArray[np.float64] | float, limit: float | None) -> NDArray[np.bool_]:
+    """Whether a member ``minutes`` from its lead keeps ``max_travel_min = limit``."""
+    cap = math.inf if limit is None else limit
+    return np.asarray(minutes) <= cap + 1e-6
+
+
 def spaced(d_km: NDArray[np.float64] | float, spacing_km: float) -> NDArray[np.bool_]:
     """Whether two leads ``d_km`` apart keep ``min_lead_spacing_km = spacing_km``."""
     return np.asarray(d_km) >= spacing_km - TOLERANCE_KM

@@ -1,0 +1,59 @@
+"""The ``geogroup`` command: parses arguments, calls the public API, writes files.
+
+No logic of its own. Exit status:
+
+0
+    Done.
+1
+    A user error: a :class:`~geogroup.GeogroupError` (input, policy, infeasible) or a file
+    that cannot be read or written (:class:`OSError`). Prints one line ``Error: …`` on
+    standard error, without a traceback.
+2
+    Bad usage (click's convention): a missing or malformed option, or options that conflict
+    (``--scheduler`` with ``--backend`` other than ``dask``). Prints click's usage message.
+3
+    An internal error: anything else is a bug in geogroup. Prints ``Internal error: …``
+    with a request to report it, and no traceback.
+
+``--debug`` (before the command: ``geogroup --debug propose …``) lets an error of status
+1 or 3 propagate instead, so that Python prints its full traceback (and exits 1).
+
+``propose`` writes into ``--out`` only: the file names come from the policy's ``[output]``
+table (default ``plan.*``, ``report.*``, ``map.html``), and a name that would lead outside
+``--out`` is an error of status 1 before anything is written. ``evaluate --policy`` names
+its report the same way.
+
+Everything printed that comes from the data (names, ids, messages quoting a cell) is
+stripped of control characters and terminal escape sequences first
+(:func:`geogroup.cli._text.printable`). A school list may be ``-``: standard input.
+
+Modules: ``_errors`` (exit statuses), ``_text`` (printing), ``_read`` (the read options and
+``check``), ``_propose``, ``_plans`` (``map``, ``evaluate``, ``compare``).
+"""
+
+from __future__ import annotations
+
+import click
+
+from geogroup.cli._errors import EXIT_INTERNAL_ERROR, EXIT_USAGE, EXIT_USER_ERROR
+from geogroup.cli._plans import compare, evaluate, map_command
+from geogroup.cli._propose import propose
+from geogroup.cli._read import check
+
+__all__ = ["EXIT_INTERNAL_ERROR", "EXIT_USAGE", "EXIT_USER_ERROR", "main"]
+
+_EXIT_STATUS = """\b
+Exit status: 0 done; 1 an error in the input, the policy or a file ("Error: ..."); 2 bad
+usage; 3 an internal error (a bug: please report it; --debug shows the traceback).
+"""
+
+
+@click.group(epilog=_EXIT_STATUS)
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+@click.version_option(package_name="geogroup")
+def main(debug: bool) -> None:
+    """Propose, measure and map 1+X school groups."""
+
+
+for _command in (check, propose, map_command, evaluate, compare):
+    main.add_command(_command)

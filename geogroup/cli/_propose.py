@@ -1,0 +1,248 @@
+"""``geogroup propose``: read a school list, group it under a policy, write every output."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from typing import Any
+
+import click
+
+from geogroup.cli._errors import user_errors
+from geogroup.cli._read import SCHOOLS, echo_read_warnings, read_from_options, read_options
+from geogroup.cli._text import echo
+from geogroup.group import BACKENDS
+
+__all__ = ["propose"]
+
+JOBS_PER_CORE = 4
+MAX_SEED = 2**32 - 1  # numpy's legacy seeds, which scikit-learn's k-means takes, stop here
+
+
+class Seconds(click.ParamType):
+    """A positive, finite number of seconds."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number of seconds, got {value!r}", param, ctx)
+        if not math.isfinite(seconds) or seconds <= 0:
+            self.fail(f"expected a number of seconds > 0, got {value!r}", param, ctx)
+        return seconds
+
+
+@click.command()
+@click.argument("schools", type=SCHOOLS)
+@click.option(
+    "--policy",
+    "policy_name",
+    required=True,
+    metavar="NAME|FILE.toml",
+    help="A policy preset (liangxi, shandong, shanxi-xuequ, ninghe, anshan-haicheng) or a TOML file.",
+)
+@click.option("--method", default=None, help="Grouping method (default: the policy's own).")
+@click.option(
+    "--by",
+    default=None,
+    metavar="COLUMN",
+    help="Group each administrative unit of this column on its own.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=0,
+    show_default=True,
+    help=f"Random seed, a whole number from 0 to {MAX_SEED}.",
+)
+@click.option(
+    "--time-limit",
+    type=Seconds(),
+    default=60.0,
+    show_default=True,
+    help="Seconds per unit for the solver.",
+)
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="An earlier plan (plan.gpkg or plan.csv): keep its group ids, count moves.",
+)
+@click.option(
+    "--on-infeasible",
+    type=click.Choice(["raise", "unassign"]),
+    default="raise",
+    show_default=True,
+    help="With --by: stop at a unit the policy cannot group, or list its schools as unassigned.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the report.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder; the policy's [output] table may rename the files in it.",
+)
+@click.option(
+    "--jobs",
+    "n_jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Processes (or local Dask workers) for independent units "
+    "(default: every core from 2,000 schools up).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=None,
+    help="Where the units run: this process, a process pool on this machine "
+    "(the default), or a Dask cluster.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="A running Dask scheduler (tcp://host:8786); implies --backend dask.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar over the units on stderr (default: only on a terminal).",
+)
+@read_options
+@user_errors
+def propose(
+    schools: str,
+    policy_name: str,
+    method: str | None,
+    by: str | None,
+    seed: int,
+    time_limit: float,
+    previous: str | None,
+    on_infeasible: str,
+    lang: str,
+    out_dir: str,
+    n_jobs: int | None,
+    backend: str | None,
+    scheduler: str | None,
+    progress: bool | None,
+    **opts: Any,
+) -> None:
+    """Propose 1+X groups for SCHOOLS (a file, or '-' for standard input) under a policy;
+    write the plan, its report and its map to --out."""
+    from geogroup.group import METHODS, get_method
+    from geogroup.group import propose as propose_groups
+    from geogroup.outputs import output_paths, write_set
+    from geogroup.policy import get_policy
+    from geogroup.present import output_writers
+
+    if method is not None and method not in METHODS:
+        raise click.BadParameter(
+            f"{method!r} is not one of {', '.join(sorted(METHODS))}", param_hint="--method"
+        )
+    running = _running_params(n_jobs, backend, scheduler, progress)
+    policy = get_policy(policy_name)
+    output_paths(out_dir, policy.output)  # before the run: a bad name costs nothing
+    table, report = read_from_options(schools, opts)
+    echo_read_warnings(report, schools)
+    earlier = _previous_plan(previous, table)
+    grouper = get_method(
+        method or policy.method,
+        policy=policy,
+        random_state=seed,
+        time_limit=time_limit,
+        on_infeasible=on_infeasible,
+        **running,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        plan = propose_groups(
+            table, policy, method=grouper, by=by, rejected=report.rejected, previous=earlier
+        )
+    for warning in caught:
+        echo(f"Warning: {warning.message}", err=True)
+    # The whole set is staged and moved in under a lock: all of this run's, or none.
+    written = write_set(out_dir, output_writers(plan, lang=lang), policy.output)
+    echo(plan_line(plan.summary()))
+    for path in written.values():
+        echo(f"  wrote {path}")
+
+
+def _previous_plan(path: str | None, schools: Any) -> Any:
+    """The plan of ``--previous``, or None (with a warning) when it holds none of these
+    schools: there is then nothing to keep, and "0 schools moved" would be a false claim."""
+    if path is None:
+        return None
+    from geogroup.plan import read_plan
+
+    previous = read_plan(path)
+    shared = previous.schools.index.astype(str).intersection(schools.index.astype(str))
+    if len(shared) == 0:
+        echo(
+            f"Warning: the previous plan shares no school with this school list: nothing can "
+            f"be kept (--previous {path} has {len(previous.schools):,} school ids, such as "
+            f"{_examples(previous.schools.index)}; the list has {len(schools):,}, such as "
+            f"{_examples(schools.index)}); the plan is made as if without --previous",
+            err=True,
+        )
+        return None
+    return previous
+
+
+def _examples(ids: Any, n: int = 3) -> str:
+    shown = ", ".join(repr(str(i)) for i in list(ids[:n]))
+    return shown or "none"
+
+
+def _running_params(
+    n_jobs: int | None, backend: str | None, scheduler: str | None, progress: bool | None
+) -> dict[str, Any]:
+    """The method parameters of where and how the units run, for the options given only (the
+    others keep the method's defaults)."""
+    if scheduler is not None and backend not in (None, "dask"):
+        raise click.UsageError(
+            f"--scheduler {scheduler} is a Dask scheduler address but --backend is {backend}; "
+            "use --backend dask (or leave --backend out), or drop --scheduler"
+        )
+    if scheduler is not None:
+        backend = "dask"
+    _check_jobs(n_jobs, scheduler)
+    given = {"n_jobs": n_jobs, "backend": backend, "scheduler": scheduler, "progress": progress}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _check_jobs(n_jobs: int | None, scheduler: str | None) -> None:
+    """Refuse more local processes than the machine can use: each holds a copy of the data,
+    and a local Dask cluster starts every worker asked for, however few the units."""
+    cores = os.cpu_count() or 1
+    limit = JOBS_PER_CORE * cores
+    if n_jobs is not None and scheduler is None and n_jobs > limit:
+        raise click.BadParameter(
+            f"{n_jobs:,} processes on a machine of {cores} cores; give at most {limit} "
+            "(more only slow the run), or --scheduler ADDRESS to run on a Dask cluster",
+            param_hint="--jobs",
+        )
+
+
+def plan_line(summary: dict[str, Any]) -> str:
+    """The one line that sums up a proposed plan."""
+    gap = f", gap {summary['gap']:.4%}" if summary["gap"] is not None else ""
+    moved = f"; {summary['moved']} schools moved" if summary["moved"] is not None else ""
+    return (
+        f"{summary['groups']} groups of {summary['schools']} schools by {summary['method']} "
+        f"under {summary['policy']!r}: status {summary['status']}, objective {summary['objective']}"
+        f"{gap}; {summary['unassigned']} unassigned, {summary['rejected_on_input']} rejected on input"
+        f"{moved}"
+    )
