@@ -1,5 +1,5 @@
-"""Benchmark of the maps: HTML size and time to build, render and load; writes
-bench/maps_results.md.
+"""Benchmark of the maps: time to make and write a map, HTML size and time to load;
+writes bench/maps_results.md.
 
 Run:  .venv/bin/python bench/bench_maps.py [--sizes 1000,5000,25000] [--no-za] [--no-browser]
 
@@ -10,11 +10,15 @@ Cases:
 - ``za``: every usable South African school (22,874), grouped within its case-normalised
   education district under ``ninghe`` (fast; about 15 s to group, not timed here).
 
-For each: ``build_s`` (plan_map: colours, group figures, GeoJSON), ``render_s`` (the HTML
-string), the HTML size with the CDN links (``cdn_mb``) and with every JS/CSS file inlined
-from tests/browser/assets (``inline_mb``, the self-contained file), bytes per school, and
-``load_s``: headless Chromium (Debian's, driven by Playwright) from opening the inlined file
-to the map drawn, tiles served blank from 127.0.0.1.
+For each: ``build_s`` (plan_map: the rulebook's reading of the plan, colours, hulls, the
+page's data), ``render_s`` (the HTML string), ``save_s`` (save_map to a file: build,
+render and write, CDN links; ``save_cpu_s`` its CPU time), ``save_inline_s`` (the same
+with every JS/CSS file inlined from tests/browser/assets, the offline file), ``cold_s``
+(save_map of the saved plan in a fresh Python process, folium's import included: what the
+map costs ``geogroup propose``; ``cold_cpu_s`` its CPU time), the HTML size with the CDN
+links (``cdn_mb``) and inlined (``inline_mb``), bytes per school, and ``load_s``: headless
+Chromium (Debian's, driven by Playwright) from opening the inlined file to the map drawn,
+tiles served blank from 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import http.server
 import os
 import platform
 import struct
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -44,7 +50,17 @@ sys.path.insert(0, str(ROOT))
 
 import geogroup as gg  # noqa: E402
 from geogroup import schema as S  # noqa: E402
-from geogroup.present import DETAIL_LIMIT, plan_map  # noqa: E402
+from geogroup.present import DETAIL_LIMIT, plan_map, save_map  # noqa: E402
+
+_COLD = """
+import sys, time
+import geogroup as gg
+plan = gg.read_plan(sys.argv[1])
+start, start_cpu = time.perf_counter(), time.process_time()
+from geogroup.present import save_map
+save_map(plan, sys.argv[2], lang="en", assets="cdn")
+print(time.perf_counter() - start, time.process_time() - start_cpu)
+"""
 
 
 def demo_plan() -> gg.Plan:
@@ -122,27 +138,70 @@ def _blank_png(size: int = 256) -> bytes:
     )
 
 
+def _seconds(make: object, repeat: int = 2) -> tuple[float, float]:
+    """The best of ``repeat`` runs of ``make()``: wall-clock and CPU seconds (this process's;
+    on a machine others load, the CPU time is the steadier figure)."""
+    wall = cpu = float("inf")
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        make()
+        wall = min(wall, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
+    return wall, cpu
+
+
+def _cold(plan: gg.Plan, out_dir: Path) -> tuple[float, float]:
+    """save_map in a fresh process (folium imported there), the plan read first, untimed:
+    wall-clock and CPU seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = plan.to_gpkg(Path(tmp) / "plan.gpkg")
+        out = subprocess.run(
+            [sys.executable, "-c", _COLD, str(saved), str(out_dir / "cold.html")],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
+
+
 def measure(plan: gg.Plan, tiles: str | None, browser: object | None, out_dir: Path) -> dict:
     row: dict[str, object] = {
         "schools": len(plan.schools),
         "groups": int(plan.schools[S.GROUP_ID].nunique()),
     }
-    start = time.perf_counter()
-    m = plan_map(plan)
-    row["build_s"] = time.perf_counter() - start
+    row["build_s"] = _seconds(lambda: plan_map(plan, assets="cdn"))[0]
+    m = plan_map(plan, assets="cdn")
     start = time.perf_counter()
     html = m.get_root().render()
     row["render_s"] = time.perf_counter() - start
     row["cdn_mb"] = len(html.encode()) / 1e6
+    path = out_dir / f"map-{len(plan.schools)}-cdn.html"
+    row["save_s"], row["save_cpu_s"] = _seconds(lambda: save_map(plan, path, assets="cdn"))
+    row["cold_s"], row["cold_cpu_s"] = _cold(plan, out_dir)
     if ASSETS.is_dir():
-        inline = plan_map(plan, assets=ASSETS, tiles_url=tiles).get_root().render()
-        row["inline_mb"] = len(inline.encode()) / 1e6
-        row["bytes_per_school"] = (len(inline.encode()) - _empty_size(tiles)) / len(plan.schools)
         path = out_dir / f"map-{len(plan.schools)}.html"
-        path.write_text(inline, encoding="utf-8")
+        row["save_inline_s"] = _seconds(
+            lambda: save_map(plan, path, assets=ASSETS, tiles_url=tiles)
+        )[0]
+        size = path.stat().st_size
+        row["inline_mb"] = size / 1e6
+        row["bytes_per_school"] = (size - _empty_size(tiles)) / len(plan.schools)
         if browser is not None:
             row["load_s"] = _load(browser, path)
     return row
+
+
+BEFORE = """## Before: the map as folium objects per layer
+
+Until the maps read the plan once through the rulebook and sent the schools to the page as
+columns, South Africa's map (za) took build_s 1.86, render_s 0.47 (this benchmark, earlier
+version, same machine) and `save_map` 3.9-4.0 s (two runs, load average about 2), with a
+7.8 MB page (CDN links), 9.95 MB inlined. The time went on one Python dict and one
+`json.dumps` per school, `group_metrics` and `groups_table` (the rulebook read six
+times), networkx's colouring, and folium re-reading every rendered script, data included,
+as a Jinja template (which also read `{{ … }}` in a school's name as template code)."""
 
 
 _EMPTY: dict[str | None, int] = {}
@@ -152,7 +211,7 @@ def _empty_size(tiles: str | None) -> int:
     """The inlined page of a one-school plan: what every map carries besides its data."""
     if tiles not in _EMPTY:
         one = gg.toy_schools().iloc[:1].assign(group_id=[None], role=["unassigned"])
-        html = plan_map(one, assets=ASSETS, tiles_url=tiles).get_root().render()
+        html = plan_map(one, assets=ASSETS, tiles_url=tiles, basemap="osm").get_root().render()
         _EMPTY[tiles] = len(html.encode())
     return _EMPTY[tiles]
 
@@ -179,6 +238,11 @@ def write(rows: list[dict], note: str) -> None:
         "groups",
         "build_s",
         "render_s",
+        "save_s",
+        "save_cpu_s",
+        "save_inline_s",
+        "cold_s",
+        "cold_cpu_s",
         "cdn_mb",
         "inline_mb",
         "bytes_per_school",
@@ -204,6 +268,8 @@ def write(rows: list[dict], note: str) -> None:
         + "\n".join(lines)
         + "\n\n"
         + note
+        + "\n\n"
+        + BEFORE
         + "\n",
         encoding="utf-8",
     )
@@ -258,10 +324,12 @@ def main() -> None:
             playwright.stop()
         server.shutdown()
 
+    load = os.getloadavg()[0]
     note = (
         f"Machine: {platform.machine()}, Python {platform.python_version()}, "
-        f"folium {folium.__version__}, {len(os.sched_getaffinity(0))} cores, Chromium "
-        "156 headless. "
+        f"folium {folium.__version__}, {len(os.sched_getaffinity(0))} cores (load average "
+        f"{load:.1f} when the run ended), Chromium headless. Times are the best of two runs "
+        "in one process, except ``cold_s``. "
         f"Links are left out and group areas simplified above {DETAIL_LIMIT:,} schools "
         "(`detail_limit`), so `bytes_per_school` steps down there; within each regime the HTML "
         "grows linearly with the schools. `inline_mb` includes about "

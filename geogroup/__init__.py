@@ -38,8 +38,21 @@ from geogroup.group import (
 from geogroup.locate import metric_crs, nearest, within_radius
 from geogroup.plan import Plan, read_plan
 from geogroup.policy import PRESETS, Policy, get_policy, read_policy
-from geogroup.present import compare_map, group_colors, plan_map, save_map, write_report
+from geogroup.present import (
+    PlanEditor,
+    charts,
+    compare_map,
+    download_assets,
+    edit_map,
+    group_colors,
+    plan_map,
+    save_editor,
+    save_map,
+    summary_page,
+    write_report,
+)
 from geogroup.read import ReadReport, ReadResult, read_schools
+from geogroup.scenarios import Scenarios, scenarios
 
 __all__ = [
     "METHODS",
@@ -55,13 +68,18 @@ __all__ = [
     "KMeansGrouper",
     "PairGrouper",
     "Plan",
+    "PlanEditor",
     "Policy",
     "PolicyError",
     "ReadReport",
     "ReadResult",
+    "Scenarios",
+    "charts",
     "check_plan",
     "compare_map",
     "compare_plans",
+    "download_assets",
+    "edit_map",
     "get_method",
     "get_policy",
     "group_colors",
@@ -74,7 +92,10 @@ __all__ = [
     "read_plan",
     "read_policy",
     "read_schools",
+    "save_editor",
     "save_map",
+    "scenarios",
+    "summary_page",
     "toy_schools",
     "value_added",
     "within_radius",

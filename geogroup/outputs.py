@@ -1,7 +1,8 @@
 """Output files: their names, kept inside the output folder, and how a set of them is written.
 
-A policy's ``[output]`` names are checked when the policy is made (:func:`output_problems`:
-nothing absolute, ``..``, control characters, clashes letter case aside) and against the
+A policy's ``[output]`` names are checked when the policy is made (:func:`output_problems`,
+in :mod:`geogroup.output_names`: nothing absolute, ``..``, control characters, clashes
+letter case aside) and against the
 folder before anything is written (:func:`output_paths`: no link out, no folder in the way).
 
 :func:`write_set` changes a set of files as a whole or not at all: its writers write into a
@@ -27,12 +28,20 @@ import secrets
 import shutil
 import socket
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
 from geogroup.errors import GeogroupError, PolicyError
+from geogroup.output_names import (
+    OUTPUT_NAMES,
+    TIMINGS_NAME,
+    _clashes,
+    _files,
+    _path_problem,
+    _shown,
+    output_problems,
+)
 
 try:  # POSIX; elsewhere the set is written without the lock
     import fcntl
@@ -55,134 +64,14 @@ __all__ = [
     "write_set",
 ]
 
-OUTPUT_NAMES: dict[str, str] = {"plan": "plan", "report": "report", "map": "map.html"}  # defaults
-
-TIMINGS_NAME = "timings.json"  # the one output that differs from run to run
 STALE_SECONDS = 30 * 60  # a staging folder untouched this long is left over, whoever made it
-
-# A stem gets these suffixes; "map" is a whole file name.
-_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "plan": (".csv", ".json", ".gpkg"),
-    "report": (".html", ".xlsx"),
-    "map": (),
-}
-# written under these names always
-_FIXED_NAMES = ("groups.csv", "summary.json", "metrics.json", TIMINGS_NAME)
-_MAX_PART_BYTES = 200  # leaves room under the usual 255-byte limit for suffixes and temp names
-_MAX_BYTES = 1000
 
 
 class OutputError(GeogroupError):
     """An output that cannot be written; the message names the path and what to do."""
 
 
-# --- names -----------------------------------------------------------------------------------
-
-
-def output_problems(output: Any) -> list[str]:
-    """Every problem of an ``[output]`` table, each naming its key and value.
-
-    Examples
-    --------
-    >>> output_problems({"plan": "plans/2024", "map": "haicheng_map.html"})
-    []
-    >>> output_problems({"plan": "../plan"})
-    ["policy [output] key 'plan' = '../plan': ...; give a name inside the output folder, e.g. 'plan'"]
-    """
-    if not isinstance(output, Mapping):
-        return [f"policy [output]: expected a table of file names, got {output!r}"]
-    problems = []
-    unknown = sorted(set(output) - set(OUTPUT_NAMES), key=str)
-    if unknown:
-        problems.append(
-            f"policy [output]: unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"known keys: {', '.join(sorted(OUTPUT_NAMES))}"
-        )
-    for key, value in output.items():
-        problem = _name_problem(key, value) if key in OUTPUT_NAMES else None
-        if problem:
-            problems.append(
-                f"policy [output] key {key!r} = {_shown(value)}: {problem}; "
-                f"give a name inside the output folder, e.g. {OUTPUT_NAMES[key]!r}"
-            )
-    return problems or _clashes({d: n for d, (_, n) in _files(output).items()})
-
-
-def _name_problem(key: str, value: Any) -> str | None:
-    """Why ``value`` cannot name the ``key`` output, or None."""
-    return _path_problem(value) or _suffix_problem(key, value.replace("\\", "/").split("/")[-1])
-
-
-def _path_problem(value: Any) -> str | None:
-    """Why ``value`` cannot name a file inside the output folder, or None."""
-    if not isinstance(value, str):
-        return "expected a file name in quotes"
-    if not value.strip():
-        return "the name is empty"
-    if any(ord(c) < 32 or c == "\x7f" for c in value):
-        return "the name holds a control character (such as NUL or a line break)"
-    windows = PureWindowsPath(value)
-    if PurePosixPath(value).is_absolute() or windows.drive or windows.root:
-        return "an absolute path or drive letter leads outside the output folder"
-    parts = value.replace("\\", "/").split("/")
-    if ".." in parts:
-        return "a '..' component leads outside the output folder"
-    if "\\" in value:
-        return "a backslash is not a folder separator on every system (use '/')"
-    if parts[-1] in ("", "."):
-        return "the name ends in a folder, not a file"
-    if len(value.encode()) > _MAX_BYTES or any(len(p.encode()) > _MAX_PART_BYTES for p in parts):
-        return f"the name is too long (at most {_MAX_PART_BYTES} bytes between slashes)"
-    return None
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:60] + "…"
-
-
-def _suffix_problem(key: str, name: str) -> str | None:
-    suffixes = _SUFFIXES[key]
-    if not suffixes and not name.lower().endswith((".html", ".htm")):
-        return "expected a file name ending in .html"
-    if name.lower().endswith(suffixes):
-        return f"expected a stem: {', '.join(suffixes)} are added to it"
-    return None
-
-
-def _files(output: Mapping[str, str]) -> dict[str, tuple[str | None, str]]:
-    """Each file's default name, mapped to its ``[output]`` key (None for a fixed name) and
-    its name inside the output folder."""
-    out: dict[str, tuple[str | None, str]] = {}
-    for key, default in OUTPUT_NAMES.items():
-        value = output.get(key, default)
-        for suffix in _SUFFIXES[key] or ("",):
-            out[default + suffix] = (key, value + suffix)
-    return out | {name: (None, name) for name in _FIXED_NAMES}
-
-
-def _clashes(names: Mapping[str, str]) -> list[str]:
-    """Two files under one name, letter case aside, or a file's name used as a folder."""
-    seen: dict[tuple[str, ...], str] = {}
-    for default, name in names.items():
-        # as a case-insensitive file system (macOS, Windows) compares names
-        folded = unicodedata.normalize("NFC", name).casefold().split("/")
-        key = tuple(p for p in folded if p not in ("", "."))
-        if key in seen:
-            return [
-                f"policy [output]: {seen[key]} and {default} would both be written to {name!r}"
-                " (letter case aside); give the outputs different names"
-            ]
-        seen[key] = default
-    for key, default in seen.items():
-        for depth in range(1, len(key)):
-            if key[:depth] in seen:
-                return [
-                    f"policy [output]: {names[default]!r} ({default}) would need "
-                    f"{names[seen[key[:depth]]]!r} ({seen[key[:depth]]}) as a folder; "
-                    "give the outputs different names"
-                ]
-    return []
+# --- names (checked in geogroup.output_names) and the folder -------------------------------
 
 
 def output_paths(out_dir: str | Path, output: Mapping[str, str]) -> dict[str, Path]:

@@ -3,22 +3,22 @@
 A :class:`Plan` holds the schools frame with the plan columns (``group_id``, ``role``,
 ``lead_id``, ``distance_km``, ``reason``), a groups table derived from it, the policy and
 method that made it and the solver's report. It round-trips through GeoPackage
-(:meth:`Plan.to_gpkg`) and CSV (:meth:`Plan.to_csv`), read back by :func:`read_plan`.
+(:meth:`Plan.to_gpkg`) and CSV (:meth:`Plan.to_csv`), read back by :func:`read_plan`,
+which also reads a plan edited in Excel (``.xlsx``, or CSV in UTF-8 or GBK, with English or
+Chinese headers: :func:`geogroup.read.read_plan_table`).
 
 Every file a plan writes is the same for the same plan, byte for byte, except
-``timings.json``. Text cells of a CSV that a spreadsheet would run as a formula are written
-with a leading quote (:func:`csv_safe`) and read back without it (:func:`csv_restored`).
+``timings.json`` (:mod:`geogroup.plan_files` writes them). Text cells of a CSV that a
+spreadsheet would run as a formula are written with a leading quote (:func:`csv_safe`) and
+read back without it (:func:`csv_restored`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
-import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,22 @@ import pandas as pd
 
 from geogroup import rules
 from geogroup import schema as S
-from geogroup.errors import InputError
+from geogroup.csv_cells import csv_restored, csv_safe, formula_like
 from geogroup.locate import DistanceTable, group_hulls
-from geogroup.outputs import TIMINGS_NAME, atomic_path, atomic_write, write_set
+from geogroup.outputs import TIMINGS_NAME, atomic_write, write_set
+from geogroup.plan_files import (
+    GPKG_MAX_FIELDS,
+    PLAN_COLUMNS,
+    csv_bytes,
+    gpkg_columns,
+    groups_csv_frame,
+    json_bytes,
+    plan_table,
+    table_bytes,
+    write_gpkg,
+)
 from geogroup.policy import Policy, policy_from_dict
+from geogroup.read import read_plan_table
 
 __all__ = [
     "GPKG_MAX_FIELDS",
@@ -41,28 +53,11 @@ __all__ = [
     "csv_safe",
     "formula_like",
     "groups_table",
+    "objective_figures",
     "read_plan",
 ]
 
-PLAN_COLUMNS = [S.GROUP_ID, S.ROLE, S.LEAD_ID, S.DISTANCE_KM, S.REASON]
 _CSV_FIRST = [S.SCHOOL_ID, S.NAME, "lon", "lat", S.QUALITY, S.AREA, S.LEVEL, *PLAN_COLUMNS]
-_CONTRACT = [
-    S.SCHOOL_ID,
-    S.NAME,
-    S.QUALITY,
-    S.AREA,
-    S.LEVEL,
-    S.STUDENTS,
-    S.TEACHERS,
-    S.LEAD_CANDIDATE,
-    S.FIXED_GROUP,
-    *PLAN_COLUMNS,
-]
-_REJECTED = ["row", "school_id", "name", "column", "value", "reason"]
-
-GPKG_MAX_FIELDS = 1998
-"""Attribute columns a GeoPackage layer can hold: SQLite's default limit of 2,000 columns
-less the feature id and the geometry."""
 
 
 @dataclass
@@ -88,6 +83,9 @@ class Plan:
         The road (or given) distances the plan was made with
         (:class:`~geogroup.locate.DistanceTable`); None: straight lines. The check and
         the figures of the plan read them.
+    notes
+        What :func:`read_plan` did that deserves a word (a sheet chosen, locations taken
+        from the plan beside an edited file); empty for a plan made here.
     """
 
     schools: gpd.GeoDataFrame
@@ -105,6 +103,7 @@ class Plan:
     units: list[dict[str, Any]] = field(default_factory=list)
     zones: gpd.GeoDataFrame | None = None
     distances: DistanceTable | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def groups(self) -> gpd.GeoDataFrame:
@@ -127,6 +126,10 @@ class Plan:
             "objective": _num(self.objective),
             "bound": _num(self.bound),
             "gap": _num(self.gap),
+            # a solver that bounds its answer but stopped before it had a bound says so
+            "bound_note": "no bound"
+            if self.bound is None and self.status in ("time_limit", "feasible")
+            else None,
             "objective_parts": {k: _num(v) for k, v in self.parts.items()},
             "seconds": round(self.seconds, 3),
             "schools": len(self.schools),
@@ -154,12 +157,13 @@ class Plan:
             df = pd.concat([df, _rejected_rows(self.rejected)], ignore_index=True)
         return df
 
-    def to_csv(self, path: str | Path) -> Path:
+    def to_csv(self, path: str | Path, *, headers: str = "en") -> Path:
         """Write ``plan.csv`` (UTF-8 with BOM, so Excel shows Chinese names; formula-like
         text quoted, :func:`csv_safe`) and a ``.json`` beside it with the policy and the
-        solver's report."""
+        solver's report. ``headers="zh"``: Chinese headers and words in the CSV
+        (:func:`geogroup.plan_files.plan_csv_frame`); :func:`read_plan` reads either."""
         path = Path(path)
-        self._write_csv(path)
+        self._write_csv(path, headers)
         self._write_json(path.with_suffix(".json"))
         return path
 
@@ -171,45 +175,40 @@ class Plan:
         as a layer can (:data:`GPKG_MAX_FIELDS`); the ``meta`` layer and ``plan.json`` list
         those left out (``plan.csv`` has them all).
         """
-        path = Path(path)
-        schools = self.schools.reset_index()
-        kept, _ = _gpkg_columns(schools, self.params.get("by"))
-        with atomic_path(path) as tmp:
-            schools[[*kept, "geometry"]].to_file(tmp, layer="schools", driver="GPKG")
-            self.groups.reset_index().to_file(tmp, layer="groups", driver="GPKG")
-            meta = gpd.GeoDataFrame(
-                {"key": ["meta"], "value": [json.dumps(self._meta(), ensure_ascii=False)]}
-            )
-            meta.to_file(tmp, layer="meta", driver="GPKG")
-            gpd.GeoDataFrame(_rejected_table(self.rejected)).to_file(
-                tmp, layer="rejected", driver="GPKG"
-            )
-            # GeoPackage stamps each table with the time of writing: pin it so files compare.
-            with contextlib.closing(sqlite3.connect(tmp)) as db, db:
-                db.execute("UPDATE gpkg_contents SET last_change = '2000-01-01T00:00:00.000Z'")
-        return path
+        return self._write_gpkg(Path(path), self.groups)
 
-    def writers(self) -> dict[str, Callable[[Path], Any]]:
+    def writers(self, *, headers: str = "en") -> dict[str, Callable[[Path], Any]]:
         """One writer per file of :meth:`write`, by its default name, for
-        :func:`geogroup.outputs.write_set` (each writes one file at the path it is given)."""
+        :func:`geogroup.outputs.write_set` (each writes one file at the path it is given).
+
+        The groups table is made once for all of them; ``headers`` is the language of the
+        headers and words of ``plan.csv`` and ``groups.csv`` (``'en'`` or ``'zh'``)."""
+        groups: list[gpd.GeoDataFrame] = []
+
+        def table() -> gpd.GeoDataFrame:
+            if not groups:
+                groups.append(self.groups)
+            return groups[0]
+
         return {
-            "plan.csv": self._write_csv,
+            "plan.csv": lambda path: self._write_csv(path, headers),
             "plan.json": self._write_json,
-            "plan.gpkg": self.to_gpkg,
-            "groups.csv": self._write_groups,
+            "plan.gpkg": lambda path: self._write_gpkg(path, table()),
+            "groups.csv": lambda path: self._write_groups(path, table(), headers),
             "summary.json": self._write_summary,
             TIMINGS_NAME: self._write_timings,
         }
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path, *, headers: str = "en") -> dict[str, Path]:
         """Write ``plan.csv``, ``plan.json``, ``plan.gpkg``, ``groups.csv``, ``summary.json``
         and ``timings.json`` into ``out_dir`` (made if needed) as one set
         (:func:`geogroup.outputs.write_set`); returns their paths.
 
         ``timings.json`` holds the seconds of the run and of each unit: the one file that
-        differs when the same plan is made again.
+        differs when the same plan is made again. ``headers="zh"`` writes ``plan.csv`` and
+        ``groups.csv`` with Chinese headers and words.
         """
-        paths = write_set(out_dir, self.writers())
+        paths = write_set(out_dir, self.writers(headers=headers))
         keys = ("plan_csv", "plan_json", "plan_gpkg", "groups_csv", "summary", "timings")
         return dict(zip(keys, paths.values(), strict=True))
 
@@ -224,21 +223,67 @@ class Plan:
             ],
         }
 
-    def _write_csv(self, path: Path) -> None:
-        atomic_write(path, _csv_bytes(self.to_frame()))
+    def objective_figures(self) -> dict[str, float | None]:
+        """The objective in plain figures (``docs/objective.md``): the mean distance from a
+        grouped school to its lead in km (a lead counting 0) and the balance gap, the
+        size-weighted mean distance of the group means from their unit's mean quality, in
+        points of quality. None when no school is grouped.
+
+        Examples
+        --------
+        >>> from geogroup.datasets import toy_schools
+        >>> schools = toy_schools().assign(group_id=["G1"] * 3 + ["G2"] * 3,
+        ...     role=["lead", "member", "member"] * 2, distance_km=[0, 1.0, 2.0, 0, 3.0, 0])
+        >>> Plan(schools, Policy(), "hand").objective_figures()
+        {'mean_distance_km': 1.0, 'balance_gap': 0.833333}
+        """
+        return objective_figures(self.schools, self.policy, self.params.get("by"))
+
+    def _write_csv(self, path: Path, headers: str = "en") -> None:
+        atomic_write(path, table_bytes(*plan_table(*self._csv_table(), headers)))
+
+    def _csv_table(self) -> tuple[list[str], np.ndarray]:
+        """The header and cells of ``plan.csv``: :meth:`to_frame` as one array of objects,
+        made without a frame of many blocks (a list of thousands of columns stays fast)."""
+        frame = pd.DataFrame(self.schools)  # plain: no geometry checks on each column
+        shape = self.schools.geometry.name
+        names = [c for c in frame.columns if c != shape]
+        fixed = {S.SCHOOL_ID, "lon", "lat"}
+        first = [c for c in _CSV_FIRST if c in fixed or c in names]
+        header = first + [c for c in names if c not in first]
+        at = {c: j for j, c in enumerate(frame.columns)}
+        take = np.array([at.get(c, 0) for c in header], dtype=np.int64)
+        body = frame.to_numpy(dtype=object, na_value=None)[:, take]
+        body[:, header.index(S.SCHOOL_ID)] = np.array(self.schools.index, dtype=object)
+        points = self.schools.geometry
+        for axis, values in (("lon", points.x), ("lat", points.y)):
+            coords = values.round(7).to_numpy(dtype=float)
+            body[:, header.index(axis)] = np.where(np.isnan(coords), None, coords.astype(object))
+        if self.rejected is not None and len(self.rejected):
+            rows = _rejected_rows(self.rejected)
+            extra = np.full((len(rows), len(header)), None, dtype=object)
+            for column in rows.columns:
+                if column in header:
+                    extra[:, header.index(column)] = rows[column].to_numpy(dtype=object)
+            body = np.vstack([body, extra])
+        return [str(c) for c in header], body
 
     def _write_json(self, path: Path) -> None:
-        atomic_write(path, json.dumps(self._meta(), ensure_ascii=False, indent=2).encode())
+        atomic_write(path, json_bytes(self._meta(), newline=False))
 
-    def _write_groups(self, path: Path) -> None:
-        groups = pd.DataFrame(self.groups.drop(columns="geometry")).round(4).reset_index()
-        atomic_write(path, _csv_bytes(groups))
+    def _write_gpkg(self, path: Path, groups: gpd.GeoDataFrame) -> Path:
+        return write_gpkg(
+            path, self.schools, groups, self._meta(), self.rejected, self.params.get("by")
+        )
+
+    def _write_groups(self, path: Path, groups: gpd.GeoDataFrame, headers: str = "en") -> None:
+        atomic_write(path, csv_bytes(groups_csv_frame(groups, headers)))
 
     def _write_summary(self, path: Path) -> None:
-        atomic_write(path, _json_text(_without_seconds(self.summary())))
+        atomic_write(path, json_bytes(_without_seconds(self.summary())))
 
     def _write_timings(self, path: Path) -> None:
-        atomic_write(path, _json_text(self.timings()))
+        atomic_write(path, json_bytes(self.timings()))
 
     def _meta(self) -> dict[str, Any]:
         """What a saved plan carries besides its tables: no timings, so that the same plan
@@ -248,7 +293,7 @@ class Plan:
         meta["policy"] = self.policy.to_dict()
         if self.rejected is not None:
             meta["rejected"] = self.rejected.astype(str).to_dict(orient="records")
-        _, left_out = _gpkg_columns(self.schools.reset_index(), self.params.get("by"))
+        _, left_out = gpkg_columns(self.schools.reset_index(), self.params.get("by"))
         if left_out:
             meta["gpkg_columns_left_out"] = {
                 "columns": left_out,
@@ -266,59 +311,36 @@ def _without_seconds(summary: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as a CSV file for Excel: UTF-8 with a BOM (so it shows Chinese names), CRLF
-    line ends (so a cell holding a lone carriage return is quoted, not a line break) and
-    formula-like text quoted (:func:`csv_safe`)."""
-    text = csv_safe(frame).to_csv(index=False, lineterminator="\r\n")
-    return text.encode("utf-8-sig")
-
-
-def _json_text(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def _gpkg_columns(frame: pd.DataFrame, by: Any = None) -> tuple[list[str], list[str]]:
-    """The columns of ``frame`` (not its geometry) a GeoPackage layer can hold, in their
-    order, and those left out: the contract and plan columns and ``by`` always, the others
-    while the layer stays within :data:`GPKG_MAX_FIELDS` and their names are new to SQLite
-    (which ignores letter case, and keeps ``fid`` and ``geom`` for itself)."""
-    names = [c for c in frame.columns if c != frame.geometry.name]
-    must = {*_CONTRACT, by}
-    taken = {"fid", "geom"} | {str(c).casefold() for c in names if c in must}
-    room = GPKG_MAX_FIELDS - sum(c in must for c in names)
-    kept, left_out = [], []
-    for name in names:
-        if name in must:
-            kept.append(name)
-        elif room > 0 and str(name).casefold() not in taken:
-            kept.append(name)
-            taken.add(str(name).casefold())
-            room -= 1
-        else:
-            left_out.append(name)
-    return kept, left_out
-
-
-def _rejected_table(rejected: pd.DataFrame | None) -> pd.DataFrame:
-    """The read report's rejected rows, one line per problem, as a table of text (the row
-    number an integer)."""
-    rejected = pd.DataFrame(columns=_REJECTED) if rejected is None else rejected
-    table = pd.DataFrame(
-        {
-            c: [None if _missing(v) else str(v) for v in rejected[c]]
-            if c in rejected
-            else [None] * len(rejected)
-            for c in _REJECTED[1:]
-        }
+def objective_figures(
+    schools: pd.DataFrame, policy: Policy | None = None, by: str | None = None
+) -> dict[str, float | None]:
+    """The two terms of the objective in plain units (:meth:`Plan.objective_figures`):
+    ``mean_distance_km`` and ``balance_gap`` (quality points), over the grouped schools,
+    each unit against its own mean (the units of ``policy`` and ``by``)."""
+    grouped = schools[
+        schools[S.GROUP_ID].notna() & (schools[S.ROLE].astype(object) != S.UNASSIGNED)
+    ]
+    if grouped.empty:
+        return {"mean_distance_km": None, "balance_gap": None}
+    distance = (
+        pd.to_numeric(grouped[S.DISTANCE_KM], errors="coerce")
+        if S.DISTANCE_KM in grouped
+        else pd.Series(np.nan, index=grouped.index)
     )
-    rows = pd.to_numeric(pd.Series(rejected["row"], dtype=object), errors="coerce")
-    table.insert(0, "row", rows.astype("Int64").to_numpy())
-    return table.sort_values("row", kind="stable").reset_index(drop=True)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+    quality = pd.to_numeric(grouped[S.QUALITY], errors="coerce")
+    units = rules.unit_labels(
+        grouped, by if by in grouped else None, policy or Policy(name="unknown")
+    )
+    unit = pd.Series(units, index=grouped.index).astype(object).fillna("")
+    unit_mean = quality.groupby(unit).transform("mean")
+    group_mean = quality.groupby(grouped[S.GROUP_ID].astype(str)).transform("mean")
+    # Σ_g n_g·|μ_g − q̄| / N: each school carries its group's deviation.
+    gap = float((group_mean - unit_mean).abs().mean())
+    mean_km = float(distance.mean()) if distance.notna().any() else None
+    return {
+        "mean_distance_km": None if mean_km is None else round(mean_km, 6),
+        "balance_gap": round(gap, 6) if math.isfinite(gap) else None,
+    }
 
 
 def _num(value: float | None) -> float | None:
@@ -367,6 +389,9 @@ def groups_table(
     group_id
     G01            a     3        2          60.0        2
     """
+    # Only the columns a group's row is made of: a list of thousands of columns stays fast.
+    used = [S.GROUP_ID, S.ROLE, S.NAME, S.QUALITY, S.DISTANCE_KM, S.AREA, S.LEVEL, by]
+    schools = schools[[c for c in dict.fromkeys(used) if c in schools] + [schools.geometry.name]]
     grouped = schools[schools[S.ROLE] != S.UNASSIGNED]
     if grouped.empty:
         return gpd.GeoDataFrame(
@@ -415,54 +440,52 @@ def _group_shapes(
 ) -> gpd.GeoSeries:
     if zones is not None:
         return zones.geometry.reindex(order).set_crs(S.WGS84, allow_override=True)
-    arrays = rules.plan_arrays(
-        schools, policy or Policy(name="unknown"), by if by in schools else None
-    )
-    shapes, _ = group_hulls(arrays.lonlat, arrays.epsg, arrays.group, len(arrays.group_names))
-    found = pd.Series(shapes, index=pd.Index(arrays.group_names, dtype=object))
+    # The groups and each unit's UTM zone as the rules have them (rules.plan_arrays), without
+    # the rest of what the rules derive (weak set, lead pool, sectors), which a hull needs not.
+    group_text, _ = rules.plan_roles(schools)
+    group, names = pd.factorize(pd.Series(group_text, dtype=object), sort=True)
+    labels = rules.unit_labels(schools, by if by in schools else None, policy or Policy())
+    unit, unit_names = pd.factorize(pd.Series(labels, dtype=object), sort=True)
+    order_by_unit = np.argsort(unit, kind="stable")
+    starts = np.searchsorted(unit[order_by_unit], np.arange(len(unit_names) + 1))
+    units = [order_by_unit[a:b] for a, b in pairwise(starts)]
+    wgs = schools.geometry.to_crs(S.WGS84) if len(schools) else schools.geometry
+    lonlat = np.column_stack([wgs.x.to_numpy(float), wgs.y.to_numpy(float)])
+    _, epsg = rules.unit_xy(lonlat, units)
+    shapes, _ = group_hulls(lonlat, epsg, group.astype(np.int64), len(names))
+    found = pd.Series(shapes, index=pd.Index([str(n) for n in names], dtype=object))
     return gpd.GeoSeries(found.reindex(order.astype(str)).to_numpy(), index=order, crs=S.WGS84)
 
 
 def read_plan(path: str | Path) -> Plan:
-    """Re-open a plan saved by :meth:`Plan.to_gpkg` or :meth:`Plan.to_csv`, or read a
-    planner's own grouping from a CSV with ``school_id``, ``lon``, ``lat``, ``quality``,
-    ``group_id`` and ``role`` columns."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"plan file {str(path)!r} does not exist")
-    if path.suffix.lower() == ".gpkg":
-        schools = gpd.read_file(path, layer="schools").set_index(S.SCHOOL_ID)
-        meta_df = gpd.read_file(path, layer="meta")
-        meta = json.loads(meta_df["value"].iloc[0])
-        if meta.get("zones"):  # a zone plan's groups layer holds its district polygons
-            zones = gpd.read_file(path, layer="groups").set_index(S.GROUP_ID)[["geometry"]]
-            meta["zones_frame"] = zones.set_geometry(_single_parts(zones.geometry))
-    elif path.suffix.lower() in {".csv", ".txt"}:
-        schools, meta = _read_plan_csv(path)
-    else:
-        raise InputError(f"plan file {str(path)!r}: expected a .gpkg or .csv plan")
-    return _plan_from_parts(schools, meta)
+    """Re-open a plan: one saved by :meth:`Plan.to_gpkg` or :meth:`Plan.to_csv`, or a
+    planner's own or edited one (a CSV in UTF-8 or GBK, an ``.xlsx`` such as the schools
+    sheet of ``report.xlsx``; English or Chinese headers and role words), as
+    :func:`geogroup.read.read_plan_table` reads it.
 
+    Each school's lead (``lead_id``) is that of its group as the roles now say; a
+    ``distance_km`` that was to another lead is measured again (a straight line). What the
+    reader did that deserves a word (locations taken from the plan beside an edited
+    sheet) is in ``plan.notes``.
 
-def _read_plan_csv(path: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    text = {S.SCHOOL_ID: str, S.NAME: str, S.GROUP_ID: str, S.LEAD_ID: str, S.REASON: str}
-    df = csv_restored(pd.read_csv(path, encoding="utf-8-sig", dtype=text))
-    missing = [c for c in (S.SCHOOL_ID, "lon", "lat", S.QUALITY, S.GROUP_ID, S.ROLE) if c not in df]
-    if missing:
-        raise InputError(
-            f"plan file {str(path)!r} lacks column(s) {', '.join(missing)}; it has {', '.join(df.columns)}"
-        )
-    sidecar = path.with_suffix(".json")
-    meta = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else {}
-    rejected_mask = (
-        df["lon"].isna() & df[S.REASON].astype(str).str.startswith("rejected on input")
-        if S.REASON in df
-        else df["lon"].isna()
-    )
-    df = df[~rejected_mask]
-    geometry = gpd.points_from_xy(df.pop("lon"), df.pop("lat"), crs=S.WGS84)
-    schools = gpd.GeoDataFrame(df, geometry=geometry).set_index(S.SCHOOL_ID)
-    return schools, meta
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "mine.csv").write_text(
+    ...     "学校编号,经度,纬度,质量,集团编号,角色\\na,122.5,40.8,90,G1,龙头校\\n"
+    ...     "b,122.51,40.8,60,G1,成员校\\nc,122.7,40.9,70,,未分组\\n", encoding="gbk")
+    >>> plan = read_plan(folder / "mine.csv")
+    >>> plan.schools[["group_id", "role", "lead_id"]].to_dict("index")["b"]
+    {'group_id': 'G1', 'role': 'member', 'lead_id': 'a'}
+    """
+    table = read_plan_table(path)
+    meta = dict(table.meta)
+    if table.zones is not None:
+        meta["zones_frame"] = table.zones
+    plan = _plan_from_parts(table.schools, meta)
+    plan.notes = table.notes
+    return plan
 
 
 def _plan_from_parts(schools: gpd.GeoDataFrame, meta: dict[str, Any]) -> Plan:
@@ -474,10 +497,7 @@ def _plan_from_parts(schools: gpd.GeoDataFrame, meta: dict[str, Any]) -> Plan:
     for col in (S.STUDENTS, S.TEACHERS):
         if col in schools and pd.api.types.is_numeric_dtype(schools[col]):
             schools[col] = schools[col].astype("Int64")
-    if S.LEAD_ID not in schools:
-        schools[S.LEAD_ID] = _lead_ids(schools)
-    if S.DISTANCE_KM not in schools:
-        schools[S.DISTANCE_KM] = np.nan
+    _lead_and_distance(schools, meta)
     if S.REASON not in schools:
         schools[S.REASON] = None
     policy_values = meta.get("policy") if isinstance(meta.get("policy"), dict) else None
@@ -501,11 +521,29 @@ def _plan_from_parts(schools: gpd.GeoDataFrame, meta: dict[str, Any]) -> Plan:
     )
 
 
-def _single_parts(shapes: gpd.GeoSeries) -> gpd.GeoSeries:
-    """GDAL writes a layer of polygons and multipolygons as multipolygons: a one-part
-    multipolygon read back is the polygon it was."""
-    single = (shapes.geom_type == "MultiPolygon") & (shapes.count_geometries() == 1)
-    return shapes.where(~single, shapes.get_geometry(0))
+def _lead_and_distance(schools: gpd.GeoDataFrame, meta: dict[str, Any]) -> None:
+    """``lead_id`` as the roles say; ``distance_km`` kept where the lead is the one it was
+    measured to, measured again (in a straight line, in the unit's UTM zone) elsewhere."""
+    derived = _lead_ids(schools).astype(object)
+    derived = derived.where(derived.notna(), None)
+    written = schools[S.LEAD_ID] if S.LEAD_ID in schools else pd.Series(None, index=schools.index)
+    same = written.astype(object).eq(derived) | (written.isna() & derived.isna())
+    schools[S.LEAD_ID] = derived
+    distance = (
+        pd.to_numeric(schools[S.DISTANCE_KM], errors="coerce")
+        if S.DISTANCE_KM in schools
+        else pd.Series(np.nan, index=schools.index)
+    )
+    stale = (~same | distance.isna()) & derived.notna()
+    if stale.any():
+        policy = meta.get("policy") if isinstance(meta.get("policy"), dict) else None
+        params = meta.get("params") if isinstance(meta.get("params"), dict) else {}
+        by = params.get("by") if params.get("by") in schools else None
+        arrays = rules.plan_arrays(
+            schools, policy_from_dict(policy) if policy else Policy(name="unknown"), by
+        )
+        distance = distance.where(~stale, arrays.distance_km().round(3))
+    schools[S.DISTANCE_KM] = distance.astype(float)
 
 
 def _lead_ids(schools: pd.DataFrame) -> pd.Series:
@@ -513,75 +551,3 @@ def _lead_ids(schools: pd.DataFrame) -> pd.Series:
     lead_of_group = pd.Series(leads.index, index=leads[S.GROUP_ID])
     lead_of_group = lead_of_group[~lead_of_group.index.duplicated()]
     return schools[S.GROUP_ID].map(lead_of_group)
-
-
-# --- CSV cells a spreadsheet would run ---------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def formula_like(text: str) -> bool:
-    """Whether a spreadsheet would read ``text`` (quotes ahead of it aside) as a formula:
-    it starts with ``= + - @``, a tab or a carriage return and is not a plain number.
-
-    Examples
-    --------
-    >>> formula_like("=1+1"), formula_like("-1.5"), formula_like("'@x"), formula_like("a=b")
-    (True, False, True, False)
-    """
-    text = text.lstrip("'")
-    return text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text)
-
-
-def _quoted(value: Any) -> Any:
-    return "'" + value if isinstance(value, str) and formula_like(value) else value
-
-
-def _unquoted(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("'") and formula_like(value[1:]):
-        return value[1:]
-    return value
-
-
-def _text_columns(frame: pd.DataFrame) -> list[int]:
-    return [
-        i
-        for i, dtype in enumerate(frame.dtypes)
-        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype))
-    ]
-
-
-def _map_text(frame: pd.DataFrame, func: Callable[[Any], Any]) -> pd.DataFrame:
-    """``frame`` with ``func`` applied to its text cells and headers; a column none of
-    whose cells changes keeps its dtype (``func`` returns an unchanged value itself)."""
-    out = frame.copy(deep=False)
-    for i in _text_columns(frame):
-        values = frame.iloc[:, i]
-        mapped = [func(v) for v in values]
-        if any(m is not v for m, v in zip(mapped, values, strict=True)):
-            out.isetitem(i, pd.Series(mapped, index=frame.index, dtype=object))
-    out.columns = [func(c) for c in frame.columns]
-    return out
-
-
-def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text cell and header a spreadsheet would run as a formula
-    prefixed with a single quote (as OWASP advises); numbers are left alone.
-    :func:`csv_restored` undoes it.
-
-    Examples
-    --------
-    >>> csv_safe(pd.DataFrame({"name": ["=cmd", "-1.5", "ok"], "x": [-1.5, 2, 3]}))
-         name    x
-    0   '=cmd -1.5
-    1    -1.5  2.0
-    2      ok  3.0
-    """
-    return _map_text(frame, _quoted)
-
-
-def csv_restored(frame: pd.DataFrame) -> pd.DataFrame:
-    """A frame read from a CSV written with :func:`csv_safe`, with the quotes it added
-    removed, so the text is what it was."""
-    return _map_text(frame, _unquoted)

@@ -12,6 +12,7 @@ __all__ = [
     "FIXED_GROUP",
     "GEOMETRY",
     "GROUP_ID",
+    "KEY_TEACHERS",
     "LEAD",
     "LEAD_CANDIDATE",
     "LEAD_ID",
@@ -41,6 +42,7 @@ AREA = "area"  # 'urban' / 'rural'
 LEVEL = "level"  # 'primary' / 'middle' / 'nine-year' / 'secondary' / ...
 STUDENTS = "students"
 TEACHERS = "teachers"
+KEY_TEACHERS = "key_teachers"  # 骨干教师: optional, kept only when the file has the column
 LEAD_CANDIDATE = "lead_candidate"  # bool
 FIXED_GROUP = "fixed_group"  # str, locks a school into a group
 GEOMETRY = "geometry"

@@ -7,6 +7,13 @@ if ! "$PYTHON" -c "import venv, ensurepip" >/dev/null 2>&1; then
   echo "geogroup: installing Debian's python3-venv (needed to create .venv)" >&2
   apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
 fi
+# A font with Chinese glyphs for the summary page and the charts (matplotlib draws them);
+# without one they still draw, with a warning, and Chinese shows as empty boxes.
+if command -v apt-get >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep -qiE "cjk|wenquanyi|wqy"; then
+  echo "geogroup: installing Debian's fonts-noto-cjk (Chinese text on the summary page)" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null) \
+    || echo "geogroup: could not install fonts-noto-cjk; Chinese text will show as boxes" >&2
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi

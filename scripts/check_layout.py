@@ -5,7 +5,8 @@ Run:  .venv/bin/python scripts/check_layout.py        (exit 1 and a list when an
 
 Stages, in pipeline order (a module may import from its own stage and earlier ones only)::
 
-    base (errors, schema, outputs, policy, datasets) -> rules -> read -> locate -> core (plan)
+    base (errors, schema, outputs, policy, datasets, csv_cells) -> rules -> read -> locate
+    -> core (plan, plan_files)
     -> group -> evaluate -> present -> cli
 
 Every import counts, those inside functions too: a lazy import is still a dependency.
@@ -22,16 +23,22 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "geogroup"
 MAX_LINES = 600
 
-STAGES = ("base", "rules", "read", "locate", "core", "group", "evaluate", "present", "cli")
+STAGES = (
+    "base", "rules", "read", "locate", "core", "group", "evaluate", "present", "scenarios", "cli"
+)  # fmt: skip
 _ROOT_STAGE = {
     "errors": "base",
     "schema": "base",
     "outputs": "base",
+    "output_names": "base",
     "policy": "base",
     "policy_checks": "base",
     "presets": "base",
     "datasets": "base",
+    "csv_cells": "base",
     "plan": "core",
+    "scenarios": "scenarios",
+    "plan_files": "core",
     "cli": "cli",
 }
 

@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 source scripts/_setup.sh dev
 # The browser tests (tests/test_browser.py) drive Debian's Chromium through Playwright, which
 # never downloads a browser of its own; a CJK font makes their screenshots legible. The map
-# libraries come from npm into tests/browser/assets (tests/browser/setup.sh).
+# libraries come from the npm registry into tests/browser/assets (tests/browser/setup.sh
+# runs `geogroup assets`: no Node.js needed).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "geogroup: installing Debian's ${missing[*]} for the browser tests" >&2
   apt-get update -qq
@@ -23,4 +23,5 @@ bash tests/browser/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python scripts/check_layout.py
-.venv/bin/python -m pytest "$@"
+# On every core (pytest-xdist); the mutation check, the longest test, starts first.
+.venv/bin/python -m pytest -n auto "$@"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 
 from geogroup import schema as S
 
@@ -35,3 +40,26 @@ def random_schools(
         crs=S.WGS84,
     )
     return frame
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+]
+
+
+def chromium_path() -> str:
+    """Debian's Chromium (``/usr/bin/chromium``, or ``$GEOGROUP_CHROMIUM``); missing, the test
+    fails and says what to install."""
+    chromium = (
+        os.environ.get("GEOGROUP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    )
+    if not Path(chromium).is_file():
+        pytest.fail(
+            f"Chromium not found at {chromium!r}; install Debian's package 'chromium' "
+            "(bash scripts/test.sh does) or set GEOGROUP_CHROMIUM",
+            pytrace=False,
+        )
+    return chromium

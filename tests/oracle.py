@@ -60,12 +60,16 @@ def _yes(value) -> bool:
 def _records(schools) -> list[dict]:
     """One plain dict per school: id, lon, lat and every column as Python values."""
     out = []
-    wgs = schools.geometry.to_crs("EPSG:4326") if hasattr(schools, "geometry") else None
+    geometry = schools.geometry if hasattr(schools, "geometry") else None
+    plane = geometry is not None and geometry.crs is None  # plain x/y in metres, as given
+    wgs = geometry.to_crs("EPSG:4326") if geometry is not None and not plane else None
     for k, (sid, row) in enumerate(schools.iterrows()):
         rec = {c: row[c] for c in schools.columns if c != "geometry"}
         rec["_id"] = str(sid)
         if wgs is not None:
             rec["_lon"], rec["_lat"] = float(wgs.iloc[k].x), float(wgs.iloc[k].y)
+        if plane:
+            rec["_x"], rec["_y"] = float(geometry.iloc[k].x), float(geometry.iloc[k].y)
         out.append(rec)
     return out
 
@@ -229,8 +233,40 @@ def _group_faults(rs: list[dict], policy, by: str | None) -> set[str]:
         "sectors": bool(policy.sectors) and len({r.get("_sector") for r in rs}) > 1,
         "by": bool(by) and len({r.get("_by") for r in rs}) > 1,
         "fixed_group": len({_text(r.get("fixed_group")) for r in rs} - {None}) > 1,
+        "group_students": _students_broken(rs, policy),
+        "capacity": _capacity_broken(leads, rs, policy),
     }
     return {rule for rule, broken in checks.items() if broken}
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _students(rs: list[dict]) -> float | None:
+    """The students of a group, its lead's included; None when one of its schools has none."""
+    counts = [_number(r.get("students")) for r in rs]
+    return None if any(c is None for c in counts) else sum(counts)
+
+
+def _students_broken(rs: list[dict], policy) -> bool:
+    if policy.group_students is None:
+        return False
+    lo, hi = policy.group_students
+    total = _students(rs)
+    return total is None or not lo - 1e-6 <= total <= hi + 1e-6
+
+
+def _capacity_broken(leads: list[dict], rs: list[dict], policy) -> bool:
+    if not policy.capacity_column or len(leads) != 1:
+        return False
+    cap = _number(leads[0].get(policy.capacity_column))
+    total = _students(rs)
+    return cap is None or total is None or total > cap + 1e-6
 
 
 def _too_far(leads: list[dict], members: list[dict], policy) -> bool:
@@ -272,7 +308,7 @@ def _km(a: dict, b: dict) -> float:
     there is one."""
     if _TABLE is not None:
         return _look(a, b, 0)
-    if a["_unit"] == b["_unit"]:
+    if a["_unit"] == b["_unit"] or "_lon" not in a:  # one unit, or a plain plane
         return math.hypot(a["_x"] - b["_x"], a["_y"] - b["_y"]) / 1000.0
     return GEOD.inv(a["_lon"], a["_lat"], b["_lon"], b["_lat"])[2] / 1000.0
 
@@ -419,8 +455,11 @@ def _group_keeps(recs, h, members, km, policy, lo, hi, fixed) -> bool:
         and "level" in recs[h]
         and len({_text(recs[i].get("level")) for i in [h, *members]}) > 1
     )
+    group = [recs[i] for i in [h, *members]]
     return (
         lo <= len(members) <= hi
+        and not _students_broken(group, policy)
+        and not _capacity_broken([recs[h]], group, policy)
         and all(km[i][h] <= cap for i in members)
         and not pairing_broken
         and sum(1 for i in members if recs[i]["_weak"]) >= policy.min_weak_per_group

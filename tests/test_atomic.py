@@ -27,6 +27,8 @@ OUTPUTS = (
     "metrics.json",
     "report.html",
     "report.xlsx",
+    "summary.pdf",
+    "summary.png",
     "map.html",
     "timings.json",
 )

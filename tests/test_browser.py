@@ -13,8 +13,7 @@ skip.
 from __future__ import annotations
 
 import http.server
-import os
-import shutil
+import re
 import struct
 import threading
 import time
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 import geogroup as gg
 from geogroup import schema as S
@@ -34,16 +33,8 @@ from geogroup.present import compare_map, save_map
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "tests" / "browser" / "assets"
 ARTIFACTS = ROOT / "tests" / "browser" / "artifacts"
+DATA = ROOT / "data"
 NASTY = "<script>alert(1)</script>"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Layers on the map, by the kind geogroup gives them and the Leaflet class that draws them.
 COUNT_JS = """() => {
@@ -127,23 +118,6 @@ def assets() -> Path:
             f"browser assets missing in {ASSETS}; run: bash tests/browser/setup.sh", pytrace=False
         )
     return ASSETS
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    chromium = (
-        os.environ.get("GEOGROUP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    )
-    if not Path(chromium).is_file():
-        pytest.fail(
-            f"Chromium not found at {chromium!r}; install Debian's package 'chromium' "
-            "(bash scripts/test.sh does) or set GEOGROUP_CHROMIUM",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass
@@ -317,6 +291,145 @@ def test_search_finds_a_school_by_name(demo: Opened, demo_plan: gg.Plan) -> None
     assert demo.errors == []
 
 
+# --- no network at all ------------------------------------------------------------------------
+
+LABEL_BOXES_JS = """() => Array.from(document.querySelectorAll('.gg-label span')).map(function (e) {
+  const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom];
+})"""
+
+
+def open_blocked(browser: Browser, path: Path, *, wait_for: str, timeout_s: float = 30) -> Opened:
+    """Open ``path`` with every request that is not the file itself or a data: URI refused
+    (no CDN, no tiles), and wait for ``wait_for`` (a JavaScript condition)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    opened = Opened(page)
+    page.on("pageerror", lambda e: opened.errors.append(f"uncaught: {e}"))
+
+    def route(r: object) -> None:
+        url = r.request.url
+        if url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            opened.blocked.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.resolve().as_uri())
+    page.wait_for_function(wait_for, timeout=timeout_s * 1000)
+    return opened
+
+
+def overlapping(boxes: list[list[float]]) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i, a in enumerate(boxes)
+        for j, b in enumerate(boxes[:i])
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]
+
+
+def test_a_map_made_with_the_downloaded_assets_needs_no_network(
+    browser: Browser, demo_plan: gg.Plan, assets: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The default map (assets='auto', the files of `geogroup assets`), Chinese, with every
+    request refused: the schools and groups are drawn, named, and searchable."""
+    monkeypatch.setenv("GEOGROUP_ASSETS", str(assets))
+    path = save_map(
+        demo_plan, tmp_path / "map.html", boundary=DATA / "demo_county_boundary.geojson"
+    )
+    html = path.read_text(encoding="utf-8")
+    assert not re.search(r"<(?:script|link)\b[^>]*(?:src|href)=\"https?:", html)
+    opened = open_blocked(browser, path, wait_for="window.geogroup !== undefined")
+    page = opened.page
+    page.wait_for_timeout(300)
+    n_groups = demo_plan.schools[S.GROUP_ID].nunique()
+    assert opened.count() == {
+        "school:circle": len(demo_plan.schools),
+        "area:polygon": n_groups,
+        "link:line": n_groups,
+        "boundary:polygon": 1,
+    }
+    assert page.locator("#geogroup-offline").count() == 0
+    assert all("autonavi.com" in u for u in opened.blocked)  # only the tiles were asked for
+    # group names at county zoom: most groups, none over another
+    labels = page.locator(".gg-label span").all_inner_texts()
+    assert len(labels) >= n_groups // 2, labels
+    assert all(re.fullmatch(r"G\d+( · .+)?", t) for t in labels)
+    assert overlapping(page.evaluate(LABEL_BOXES_JS)) == []
+    # the Chinese search box shows its placeholder and a typed name whole
+    box = page.locator(".leaflet-control-search input")
+    assert box.get_attribute("placeholder") == "搜索学校名称"
+    longest = max(demo_plan.schools[S.NAME], key=len)
+    for text in ("搜索学校名称", longest):
+        box.fill(text)
+        assert page.evaluate("(e) => e.scrollWidth <= e.clientWidth", box.element_handle()), text
+    box.fill("")
+    assert "山东（2021） · 快速法" in page.locator("#geogroup-legend").inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map_zh_offline.png"))
+    # zoomed far out, the names give way; zoomed in on the town, they come back
+    page.evaluate("() => { geogroup.map.setZoom(6, {animate: false}); }")
+    page.wait_for_timeout(200)
+    assert page.locator(".gg-label").count() <= 3
+    page.evaluate("() => { geogroup.map.setZoom(13, {animate: false}); }")
+    page.wait_for_timeout(200)
+    assert page.locator(".gg-label").count() >= 1
+    assert overlapping(page.evaluate(LABEL_BOXES_JS)) == []
+    assert opened.errors == []
+    page.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "title"),
+    [("zh", "地图脚本未能加载"), ("en", "The map's scripts could not load")],
+)
+def test_a_map_that_cannot_load_its_scripts_says_what_to_run(
+    browser: Browser, demo_plan: gg.Plan, tmp_path: Path, lang: str, title: str
+) -> None:
+    path = save_map(demo_plan, tmp_path / "map.html", assets="cdn", lang=lang)
+    # as soon as the page has loaded (its scripts failed), not only after the 15 s fallback
+    opened = open_blocked(
+        browser, path, wait_for="document.getElementById('geogroup-offline')", timeout_s=8
+    )
+    page = opened.page
+    assert page.evaluate("typeof L") == "undefined"
+    notice = page.locator("#geogroup-offline")
+    assert notice.is_visible()
+    text = notice.inner_text()
+    assert text.startswith(title) and "geogroup assets" in text and "--mirror" in text
+    assert page.locator("#geogroup-offline code").inner_text() == "geogroup assets"
+    assert any("cdn.jsdelivr.net" in u for u in opened.blocked)
+    if lang == "zh":
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map_cdn_blocked.png"))
+    page.close()
+
+
+def test_the_notice_stays_away_when_the_scripts_load(
+    browser: Browser, demo_file: Path, tiles: str
+) -> None:
+    opened = open_map(browser, demo_file, tiles)
+    opened.page.wait_for_load_state("load")
+    assert opened.page.locator("#geogroup-offline").count() == 0
+    opened.page.close()
+
+
+def test_sector_boundaries_on_the_map(
+    browser: Browser, assets: Path, tiles: str, tmp_path: Path
+) -> None:
+    schools, report = gg.read_schools(ROOT / "data" / "demo_county.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        plan = gg.propose(schools, "anshan-haicheng", rejected=report.rejected)
+    path = save_map(plan, tmp_path / "sectors.html", assets=assets, tiles_url=tiles)
+    opened = open_map(browser, path, tiles)
+    assert opened.count()["sector:line"] == 4
+    names = opened.page.locator(".gg-label span").all_inner_texts()
+    assert {"北", "东", "南", "西"} <= set(names)
+    assert opened.errors == []
+    opened.page.close()
+
+
 # --- escaping -------------------------------------------------------------------------------
 
 
@@ -390,7 +503,10 @@ def test_twenty_thousand_schools_load_in_the_browser(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         plan = gg.propose(schools, "ninghe", method=grouper, by="district")
-    assert caught and all("left unassigned" in str(w.message) for w in caught)
+    said = [str(w.message) for w in caught]
+    assert any(m.startswith("left unassigned") for m in said)
+    kinds = ("left unassigned", "have no value in the 'district' column", "lie more than")
+    assert all(any(kind in m for kind in kinds) for m in said), said
     assert len(plan.schools) > 20_000
     path = save_map(plan, tmp_path / "za.html", assets=assets, tiles_url=tiles, lang="en")
     assert path.stat().st_size < 30e6

@@ -306,6 +306,8 @@ def test_output_table_names_the_files(runner, tmp_path):
             "haicheng_map.html",
             "groups.csv",
             "summary.json",
+            "summary.pdf",
+            "summary.png",
             "timings.json",
             "metrics.json",
         ]
@@ -321,6 +323,8 @@ def test_output_table_names_the_files(runner, tmp_path):
         "metrics.json",
         "report.html",
         "report.xlsx",
+        "summary.pdf",
+        "summary.png",
     ]
     # evaluate --policy names the report as the policy's [output] table says
     named = runner.invoke(
@@ -337,6 +341,8 @@ def test_output_table_names_the_files(runner, tmp_path):
     assert named.exit_code == 0, named.output
     assert sorted(p.name for p in (tmp_path / "f").iterdir()) == [
         "metrics.json",
+        "summary.pdf",
+        "summary.png",
         "报告.html",
         "报告.xlsx",
     ]
@@ -410,3 +416,24 @@ def test_a_file_that_cannot_be_written_is_a_user_error(runner, tmp_path, monkeyp
     assert result.exit_code == 1
     assert "\nError: " in result.stderr and "plan.csv" in result.stderr
     assert not (tmp_path / "plan.csv").exists()  # nothing of a failed set is left
+
+
+@pytest.mark.parametrize(
+    ("status", "bound", "says"),
+    [("time_limit", None, True), ("feasible", None, True), ("heuristic", None, False)],
+)
+def test_a_solver_stopped_before_any_bound_says_no_bound(status, bound, says):
+    import dataclasses
+
+    from helpers import random_schools
+
+    import geogroup as gg
+    from geogroup.cli._propose import plan_line
+
+    plan = gg.propose(random_schools(40, seed=3), "liangxi", method="fast")
+    plan = dataclasses.replace(plan, status=status, bound=bound, gap=None)
+    summary = plan.summary()
+    assert (summary["bound_note"] == "no bound") is says
+    line = plan_line(summary, plan.objective_figures())
+    assert ("no bound" in line) is says
+    assert "optimality gap" not in line and "gap 0" not in line

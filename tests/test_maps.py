@@ -1,8 +1,9 @@
 """Maps, at the HTML level: render the map and read back what the page will draw.
 
-The GeoJSON of every layer sits in the page as ``geo_json_<id>_add({...});``; these tests
-parse it back and check it against the plan. What a browser makes of the page is in
-``tests/test_browser.py``.
+Every layer's data sits in the page on a line of its own after ``geogroupLayer(``: GeoJSON
+text, or the schools as columns (one list per property) that the page turns into points;
+these tests parse it back (:func:`layers`) and check it against the plan. What a browser
+makes of the page is in ``tests/test_browser.py``.
 """
 
 from __future__ import annotations
@@ -32,28 +33,45 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 NASTY = "<script>alert(1)</script>"
 NASTY_ATTR = '"><img src=x onerror=alert(2)>'
 LINK_TAGS = re.compile(r"<(?:script|link)\b[^>]*?(?:src|href)=\"([^\"]+)\"", re.I)
+LAYER = re.compile(r"geogroupLayer\(\n(.*)\n, '(\w+)'")
+KINDS = {"area": "areas", "link": "links", "sector": "sectors"}
+
+
+@pytest.fixture(autouse=True)
+def no_downloaded_assets(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """Maps link the CDNs here, whatever this machine's cache of ``geogroup assets`` holds."""
+    monkeypatch.setenv("GEOGROUP_ASSETS", str(tmp_path_factory.mktemp("no-assets")))
 
 
 # --- reading the page back -----------------------------------------------------------------
 
 
+def points(columns: dict[str, list]) -> list[dict]:
+    """The schools' columns as GeoJSON points, as the page makes them (a null left out)."""
+    keys = [k for k in columns if k not in ("x", "y")]
+    return [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [x, y]},
+            "properties": {k: columns[k][i] for k in keys if columns[k][i] is not None},
+        }
+        for i, (x, y) in enumerate(zip(columns["x"], columns["y"], strict=True))
+    ]
+
+
 def layers(html: str) -> dict[str, list[dict]]:
-    """The features of each GeoJSON layer of the page, by kind: schools (grouped), unassigned,
-    areas, links, boundary, highlight."""
+    """The features of each layer of the page, by kind: schools (grouped), unassigned,
+    areas, links, boundary, highlight, sectors."""
     out: dict[str, list[dict]] = {}
-    for match in re.finditer(r"^\s*geo_json_[0-9a-f]+_add\((\{.*\})\);\s*$", html, re.M):
-        features = json.loads(match.group(1))["features"]
-        out.setdefault(_kind(features[0]), []).extend(features)
+    for match in LAYER.finditer(html):
+        data, kind = json.loads(match.group(1)), match.group(2)
+        features = data["features"] if "features" in data else points(data)
+        if kind == "school":
+            key = "unassigned" if features and features[0]["properties"]["g"] < 0 else "schools"
+        else:
+            key = KINDS.get(kind, kind)
+        out.setdefault(key, []).extend(features)
     return out
-
-
-def _kind(feature: dict) -> str:
-    props, geometry = feature["properties"], feature["geometry"]["type"]
-    if "kind" in props:
-        return props["kind"]
-    if "r" in props:
-        return "unassigned" if props["g"] < 0 else "schools"
-    return "links" if geometry == "MultiLineString" else "areas"
 
 
 def control_layers(html: str) -> dict[str, str]:
@@ -73,8 +91,10 @@ def demo_plan() -> gg.Plan:
 
 
 @pytest.fixture(scope="module")
-def demo_html(demo_plan: gg.Plan) -> str:
-    return render(plan_map(demo_plan, boundary=DATA / "demo_county_boundary.geojson"))
+def demo_html(demo_plan: gg.Plan, tmp_path_factory: pytest.TempPathFactory) -> str:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GEOGROUP_ASSETS", str(tmp_path_factory.mktemp("no-assets")))
+        return render(plan_map(demo_plan, boundary=DATA / "demo_county_boundary.geojson"))
 
 
 @pytest.fixture
@@ -104,7 +124,7 @@ def test_one_marker_per_school(demo_plan: gg.Plan, demo_html: str) -> None:
     assert sorted(f["properties"]["id"] for f in schools) == sorted(demo_plan.schools.index)
     assert all(f["geometry"]["type"] == "Point" for f in schools)
     # every point layer is drawn as circle markers on the canvas
-    assert demo_html.count("new L.CircleMarker(latlng, opts)") == 1
+    assert demo_html.count("return L.circleMarker(latlng") == 1
     assert '"preferCanvas": true' in demo_html
 
 
@@ -146,12 +166,13 @@ def test_legend_controls_and_layer_names(demo_plan: gg.Plan, demo_html: str) -> 
         ".fitBounds(",
     ):
         assert control in demo_html, control
+    # a Chinese map of a county in China: AMap, the basemap reachable there
     assert list(control_layers(demo_html)) == [
-        "OpenStreetMap",
-        "浅色底图（CARTO）",
+        "高德地图",
         "集团范围",
         "龙头校—成员校连线",
         "集团学校",
+        "集团名称",
         "研究范围",
     ]
 
@@ -239,6 +260,14 @@ def test_input_strings_are_escaped_everywhere() -> None:
         == "&lt;em&gt;look&lt;/em&gt;"
     )
     assert "<title>geogroup · &lt;u&gt;policy&lt;/u&gt; · hand</title>" in html
+    # text from the input is not read as a template: "{{ 7*7 }}" stays as written
+    plan = hand_plan(A="{{ 7*7 }}", B="{% raw %}", C="{{")
+    html = render(plan_map(plan, name="{{ 6*6 }}"))
+    names = {f["properties"]["id"]: f["properties"]["name"] for f in layers(html)["schools"]}
+    assert (names["A"], names["B"], names["C"]) == ("{{ 7*7 }}", "{% raw %}", "{{")
+    assert "G1 · {{ 7*7 }}" in html  # the lead's name in the legend and the group labels
+    assert '<div class="gg-head">{{ 6*6 }} · hand · hand</div>' in html
+    assert "&#123;&#123; 6*6 &#125;&#125;: 集团学校" in control_layers(html)  # as HTML
 
 
 # --- unassigned, zones, highlight, boundary, stacking ----------------------------------------
@@ -256,6 +285,15 @@ def test_unassigned_schools_are_grey_with_their_reason() -> None:
     assert len(found["schools"]) == 5 and len(found["areas"]) == 2
 
 
+def test_a_plan_without_any_group() -> None:
+    schools = gg.toy_schools().assign(group_id=None, role="unassigned", reason="no lead near")
+    found = layers(render(plan_map(schools, lang="en")))
+    assert sorted(found) == ["unassigned"] and len(found["unassigned"]) == 6
+    assert {f["properties"]["why"] for f in found["unassigned"]} == {"no lead near"}
+    one = schools.iloc[:1]
+    assert len(layers(render(plan_map(one, lang="en")))["unassigned"]) == 1
+
+
 def test_zone_plans_draw_their_districts() -> None:
     plan = hand_plan()
     plan.zones = gpd.GeoDataFrame(
@@ -263,7 +301,7 @@ def test_zone_plans_draw_their_districts() -> None:
         index=pd.Index(["G1", "G2"], name=S.GROUP_ID),
         crs=S.WGS84,
     )
-    html = render(plan_map(plan))
+    html = render(plan_map(plan, basemap="osm"))
     areas = layers(html)["areas"]
     names = control_layers(html)
     assert len(areas) == 2 and "学区范围" in names and "集团范围" not in names
@@ -301,6 +339,59 @@ def test_bad_boundary(toy_plan: gg.Plan, boundary: object, message: str) -> None
         plan_map(toy_plan, boundary=boundary)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"boundary: cannot read .*shapes\.geojson.* as a vector file"),
+        (b"garbage", r"boundary: cannot read .*shapes\.geojson"),
+        (b'{"type": "FeatureCollection", "features": []}', r"no polygons found in '.*shapes"),
+        (
+            b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+            b'"geometry": {"type": "Point", "coordinates": [122.7, 40.8]}}]}',
+            r"no polygons found in '.*\(geometry types: Point\)",
+        ),
+        (
+            b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+            b'"geometry": {"type": "Polygon", "coordinates": [[[1e308, 1e308], [-1e308, 0], '
+            b"[0, 1e308], [1e308, 1e308]]]}}]}",
+            r"boundary: expected shapes in longitude and latitude",
+        ),
+        (
+            b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+            b'"geometry": {"type": "Polygon", "coordinates": [[[500000, 4500000], [510000, '
+            b"4500000], [510000, 4510000], [500000, 4500000]]]}}]}",
+            r"expected shapes in longitude and latitude \(WGS-84\), got bounds \[500000",
+        ),
+    ],
+)
+def test_bad_boundary_files(
+    toy_plan: gg.Plan, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "shapes.geojson"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        plan_map(toy_plan, boundary=path)
+    result = CliRunner().invoke(
+        main,
+        [
+            "map",
+            _saved(toy_plan, tmp_path),
+            "--out",
+            str(tmp_path / "m.html"),
+            "--lang",
+            "en",
+            "--boundary",
+            str(path),
+        ],
+    )
+    assert result.exit_code == 1 and "boundary:" in result.output, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "m.html").exists()
+
+
+def _saved(plan: gg.Plan, folder: Path) -> str:
+    return str(plan.to_gpkg(folder / "plan.gpkg"))
+
+
 def test_second_plan_stacks_onto_the_first(toy_plan: gg.Plan) -> None:
     m = plan_map(toy_plan, name="A")
     m = plan_map(hand_plan(), m=m, name="B")
@@ -310,7 +401,7 @@ def test_second_plan_stacks_onto_the_first(toy_plan: gg.Plan) -> None:
     assert {"A: 集团学校", "B: 集团学校", "B: 未入集团学校"} <= set(control_layers(html))
     assert html.count('class="gg-sec"') == 2
     # the layer control comes after every layer it names
-    assert html.index("L.control.layers(") > max(m.start() for m in re.finditer("_add\\(", html))
+    assert html.index("L.control.layers(") > max(m.start() for m in LAYER.finditer(html))
 
 
 def test_large_plans_leave_out_links(toy_plan: gg.Plan) -> None:
@@ -323,7 +414,7 @@ def test_large_plans_leave_out_links(toy_plan: gg.Plan) -> None:
 
 
 def test_amap_shifts_every_vertex_into_gcj02(demo_plan: gg.Plan) -> None:
-    osm = layers(render(plan_map(demo_plan)))
+    osm = layers(render(plan_map(demo_plan, basemap="osm")))
     amap_html = render(plan_map(demo_plan, basemap="amap"))
     amap = layers(amap_html)
     assert "webrd0{s}.is.autonavi.com" in amap_html and "tile.openstreetmap.org" not in amap_html
@@ -384,8 +475,8 @@ def test_assets_folder_inlines_everything(toy_plan: gg.Plan, fake_assets: Path) 
     for path in fake_assets.glob("*.js"):
         assert f"/* {path.name} */ var s = '<\\/script>';" in html
     assert '/* leaflet.css */ .x { background: url("data:image/png;base64,' in html
-    # tile templates are the only addresses left
-    assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in html
+    # tile templates are the only addresses left (AMap's: a Chinese map of a plan in China)
+    assert "webrd0{s}.is.autonavi.com/appmaptile?" in html
 
 
 def test_assets_folder_must_hold_every_file(toy_plan: gg.Plan, fake_assets: Path) -> None:

@@ -29,6 +29,8 @@ def test_the_mutants_cover_the_review_and_every_rule_of_the_rulebook():
         "unassigned": "rule-unassigned",
         "one_lead": "rule-one-lead",
         "members": "rule-members-max",
+        "group_students": "rule-group-students",
+        "capacity": "rule-capacity",
         "n_groups": "rule-n-groups",
         "leads": "rule-lead-pool",
         "max_distance_km": "rule-distance-cap",

@@ -72,7 +72,10 @@ def test_a_link_loop_is_refused(out):
 
 def test_unknown_keys_name_the_known_ones_and_every_problem_is_listed():
     problems = output_problems({"plann": "x", "map": "/x.html"})
-    assert problems[0] == "policy [output]: unknown key(s) 'plann'; known keys: map, plan, report"
+    assert (
+        problems[0]
+        == "policy [output]: unknown key(s) 'plann'; known keys: map, plan, report, summary"
+    )
     assert "[output] key 'map' = '/x.html'" in problems[1]
     assert output_problems("plan.csv") == [
         "policy [output]: expected a table of file names, got 'plan.csv'"
@@ -105,6 +108,8 @@ def test_defaults_are_todays_names_and_nothing_is_written(tmp_path):
             "report.html",
             "report.xlsx",
             "map.html",
+            "summary.pdf",
+            "summary.png",
             "groups.csv",
             "summary.json",
             "metrics.json",

@@ -1,8 +1,14 @@
-"""Tests of geogroup.present: the HTML page, the Excel workbook and metrics.json."""
+"""Tests of the meeting report: the HTML page, the Excel workbook's contents and metrics.json.
+
+The workbook's set-up (formats, frozen headers, print settings) is in test_workbook.py, the
+printed page in test_report_print.py, the one-page summary in test_summary.py.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 import re
 import time
 from pathlib import Path
@@ -22,6 +28,8 @@ from geogroup.present import LABELS, write_report
 DATA = Path(__file__).parent / "data" / "evaluate"
 POLICY = Policy(members=(2, 2), leads="top:0.34", pair_urban_rural=True)
 SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+CLOSE = "</script><script>alert(2)</script>"
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +38,8 @@ def plan() -> Plan:
     schools.loc["B", "name"] = SCRIPT
     schools.loc["C", "name"] = '=HYPERLINK("http://x")'  # would run as a formula in Excel
     schools.loc["E", "name"] = "东庄小学"
+    schools.loc["A", "name"] = IMG  # a lead: its name is in the groups table too
+    schools.loc["D", "name"] = CLOSE
     return propose(schools, POLICY, method="exact")
 
 
@@ -57,20 +67,30 @@ def test_three_files_are_written(written: dict[str, Path]) -> None:
 
 
 def _assert_summary_is_metrics_json(paths: dict[str, Path], lang: str) -> dict:
+    """The summary sheet holds every figure of metrics.json, in order, by its label only
+    (no English key column), as the same number."""
     metrics = json.loads(paths["metrics"].read_text(encoding="utf-8"))
-    rows = _rows(openpyxl.load_workbook(paths["xlsx"])[LABELS[lang]["summary"]])
-    assert rows[0] == tuple(LABELS[lang][k] for k in ("key", "label", "value"))
-    in_excel = {key: value for key, _, value in rows[1:]}
-    assert list(in_excel) == list(metrics)
-    for key, value in metrics.items():
-        assert in_excel[key] == value, key  # exactly: the same floats, None as an empty cell
+    words = LABELS[lang]
+    rows = _rows(openpyxl.load_workbook(paths["xlsx"])[words["summary"]])
+    assert rows[0] == (words["label"], words["value"], words["notes"])
+    assert len(rows) == 1 + len(metrics)
+    names = {"schools": "schools_n", "groups": "groups_n"}
+    for (key, value), row in zip(metrics.items(), rows[1:], strict=True):
+        assert row[0] == words[names.get(key, key)], key
+        assert row[1] == value, key  # exactly: the same floats, None as an empty cell
     return metrics
 
 
 def test_excel_summary_holds_the_numbers_of_metrics_json(written: dict[str, Path]) -> None:
     metrics = _assert_summary_is_metrics_json(written, "zh")
     assert metrics["groups"] == 2 and metrics["key_teachers_quota"] is None
-    assert LABELS["zh"]["key"] == "代码"
+    assert metrics["exchange_rate"] == metrics["key_exchange_rate"] == 0.15
+
+
+def test_the_zh_summary_sheet_has_no_english(written: dict[str, Path]) -> None:
+    rows = _rows(openpyxl.load_workbook(written["xlsx"])[LABELS["zh"]["summary"]])
+    texts = [cell for row in rows for cell in row if isinstance(cell, str)]
+    assert texts and not [t for t in texts if re.search(r"[A-Za-z]{3,}", t) and "Polsby" not in t]
 
 
 def test_excel_has_a_sheet_per_table(written: dict[str, Path], plan: Plan) -> None:
@@ -82,8 +102,11 @@ def test_excel_has_a_sheet_per_table(written: dict[str, Path], plan: Plan) -> No
         zh["schools"],
         zh["rejected"],
         zh["violations"],
+        zh["sheet_exchange"],  # the toy schools have teachers
     ]
-    assert _rows(book[zh["rejected"]]) == [(zh["row"], zh["school_id"], zh["name"], zh["problems"])]
+    assert _rows(book[zh["rejected"]]) == [
+        (zh["row"], zh["school_id"], zh["name"], zh["column"], zh["cell"], zh["reason"])
+    ]
     groups = _rows(book[zh["groups"]])
     assert groups[0][:3] == (zh["group_id"], zh["lead_id"], zh["lead_name"])
     assert [r[0] for r in groups[1:]] == ["G01", "G02"]
@@ -94,6 +117,19 @@ def test_excel_has_a_sheet_per_table(written: dict[str, Path], plan: Plan) -> No
     assert _rows(book[zh["violations"]]) == [
         (zh["rule"], zh["group_id"], zh["school_ids"], zh["detail"])
     ]
+
+
+def test_every_school_row_names_its_lead(written: dict[str, Path], plan: Plan) -> None:
+    zh = LABELS["zh"]
+    rows = _rows(openpyxl.load_workbook(written["xlsx"])[zh["schools"]])
+    head = list(rows[0])
+    at = {name: head.index(zh[name]) for name in ("school_id", "lead_id", "lead_name", "role")}
+    names = plan.schools["name"]
+    for row in rows[1:]:
+        lead = plan.schools.loc[row[at["school_id"]], "lead_id"]
+        assert row[at["lead_id"]] == lead
+        assert row[at["lead_name"]] == names[lead]  # the lead's name, from the input
+    assert {row[at["role"]] for row in rows[1:]} == {zh["v:lead"], zh["v:member"]}
 
 
 def test_excel_keeps_formula_like_names_as_text(written: dict[str, Path]) -> None:
@@ -108,34 +144,69 @@ def test_excel_keeps_formula_like_names_as_text(written: dict[str, Path]) -> Non
 def test_html_escapes_every_input_string(written: dict[str, Path]) -> None:
     page = written["html"].read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "<script" not in page.lower()  # the page runs no script at all
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "<script" not in page.lower()
+    assert "<img src=x" not in page
     assert "东庄小学" in page
 
 
-def test_html_has_the_charts_and_tables(written: dict[str, Path]) -> None:
+def test_charts_are_self_contained_svg_images_without_input_text(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    images = re.findall(r"<img src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)'", page)
+    assert len(images) == 3  # balance, distances, group sizes
+    for data in images:
+        svg = base64.b64decode(data).decode("utf-8")
+        assert svg.startswith("<?xml") and "<svg" in svg
+        # the text is drawn as shapes: no name from the input reaches the page through it
+        assert "alert" not in svg and "东庄" not in svg
+    assert not re.search(r"(src|href)=['\"]https?:", page)  # opens offline
+
+
+def test_html_has_the_sections(written: dict[str, Path]) -> None:
     page = written["html"].read_text(encoding="utf-8")
     zh = LABELS["zh"]
-    assert page.count("<svg") == 3
     for key in (
-        "chart_quality",
+        "key_figures",
+        "chart_balance",
         "chart_sizes",
         "chart_distance",
         "summary",
         "violations",
         "no_violations",
+        "exchange_title",
+        "no_rejected",
+        "no_unassigned",
     ):
         assert zh[key] in page, key
     assert "<html lang='zh-CN'>" in page and "<meta charset='utf-8'>" in page
-    assert "100.00&#8239;%" in page  # coverage, as a percentage
-    assert not re.search(r"(src|href)=['\"]https?:", page)  # opens offline
+    assert "@page{size:A4" in page and "@media print" in page
+
+
+def _cells(page: str) -> list[str]:
+    return re.findall(r"<td class='num'>([^<]*)</td>", page)
+
+
+def test_numbers_are_rounded_by_kind(written: dict[str, Path], plan: Plan) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    numbers = _cells(page)
+    assert "100%" in numbers  # coverage, a share
+    decimals = {len(n.split(".")[1]) for n in numbers if "." in n and "%" not in n}
+    assert decimals <= {1, 3}  # km and quality to 0.1, Theil and compactness to 0.001
+    assert not [n for n in numbers if "e-" in n or "e+" in n]
+    metrics = json.loads(written["metrics"].read_text(encoding="utf-8"))
+    assert f"{metrics['distance_mean_km']:.1f}" in numbers
+    assert f"{metrics['quality_mean']:.1f}" in numbers
 
 
 def test_english_report(plan: Plan, tmp_path: Path) -> None:
     paths = write_report(plan, tmp_path / "en", lang="en")
     page = paths["html"].read_text(encoding="utf-8")
     assert LABELS["en"]["title"] in page and "<html lang='en'>" in page
+    assert f"{LABELS['en']['status']}: {LABELS['en'][f'v:{plan.status}']}" in page
     book = openpyxl.load_workbook(paths["xlsx"])
     assert book.sheetnames[0] == "Summary"
+    _assert_summary_is_metrics_json(paths, "en")
 
 
 def test_unknown_language_is_refused(plan: Plan, tmp_path: Path) -> None:
@@ -158,6 +229,18 @@ def test_violations_of_a_handmade_plan_reach_both_files(tmp_path: Path) -> None:
     assert metrics["schools"] == 19 and metrics["unassigned"] == 1
 
 
+def test_unassigned_schools_are_listed_with_their_reason(tmp_path: Path) -> None:
+    handmade = read_plan(DATA / "handmade_plan.csv")
+    paths = write_report(handmade, tmp_path, lang="en")
+    page = paths["html"].read_text(encoding="utf-8")
+    title = f"<h2>{LABELS['en']['unassigned_title']}</h2>"
+    section = page.split(title, 1)[1].split("</section>", 1)[0]
+    reasons = handmade.schools.loc[handmade.schools["role"] == "unassigned", "reason"]
+    assert len(reasons) == 1
+    for school_id, reason in reasons.items():
+        assert f"<td class='text'>{school_id}</td>" in section and str(reason) in section
+
+
 def test_comparison_adds_its_sheets_and_section(plan: Plan, tmp_path: Path) -> None:
     schools = plan.schools.copy()
     schools.loc["B", "group_id"] = "G02"
@@ -168,8 +251,8 @@ def test_comparison_adds_its_sheets_and_section(plan: Plan, tmp_path: Path) -> N
     assert book.sheetnames[-2:] == [zh["comparison"], zh["moves"]]
     moves = _rows(book[zh["moves"]])
     assert len(moves) == 2 and moves[1][:4] == ("B", SCRIPT, "G01", "G02")
-    side = {r[0]: r[2:] for r in _rows(book[zh["comparison"]])[1:]}
-    assert side["group_size_max"] == (3, 4, 1)
+    side = {r[0]: r[1:] for r in _rows(book[zh["comparison"]])[1:]}
+    assert side[zh["group_size_max"]] == (3, 4, 1)
     page = paths["html"].read_text(encoding="utf-8")
     assert zh["comparison"] in page and "<script" not in page.lower()
 
@@ -186,6 +269,67 @@ def test_files_are_replaced_whole(plan: Plan, tmp_path: Path) -> None:
     ]
 
 
+def test_writing_the_report_leaves_the_plan_untouched(plan: Plan, tmp_path: Path) -> None:
+    before = plan.schools.copy()
+    write_report(plan, tmp_path, lang="zh")  # the workbook translates roles: on a copy
+    pd.testing.assert_frame_equal(plan.schools, before)
+
+
+# --- exchange quotas and coverage targets -------------------------------------------------------
+
+
+def test_exchange_quotas_follow_the_policy_rates(tmp_path: Path) -> None:
+    schools = toy_schools().assign(key_teachers=[10, 3, 2, 9, 2, 3])
+    policy = POLICY.replace(exchange_rate=0.19, key_exchange_rate=0.5)
+    made = propose(schools, policy, method="exact")
+    paths = write_report(made, tmp_path, lang="en")
+    rows = _rows(openpyxl.load_workbook(paths["xlsx"])["Teacher exchange"])
+    head = list(rows[0])
+    en = LABELS["en"]
+    at = {k: head.index(en[k]) for k in ("group_id", "teachers", "teachers_quota")}
+    key_at = head.index(en["key_teachers_quota"])
+    for row in rows[1:]:
+        members = made.schools[made.schools["group_id"] == row[at["group_id"]]]
+        assert row[at["teachers"]] == members["teachers"].sum()
+        assert row[at["teachers_quota"]] == math.ceil(0.19 * members["teachers"].sum())
+        assert row[key_at] == math.ceil(0.5 * members["key_teachers"].sum())
+    metrics = json.loads(paths["metrics"].read_text(encoding="utf-8"))
+    assert metrics["key_teachers_quota"] == sum(r[key_at] for r in rows[1:])
+    assert (metrics["exchange_rate"], metrics["key_exchange_rate"]) == (0.19, 0.5)
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "19%" in page and "50%" in page
+
+
+@pytest.mark.parametrize(("target", "verdict"), [(0.8, "target_met"), (1.0, "target_met")])
+def test_a_coverage_target_is_compared_in_words(plan: Plan, tmp_path: Path, target, verdict):
+    paths = write_report(plan, tmp_path, lang="zh", policy=POLICY.replace(coverage_target=target))
+    page = paths["html"].read_text(encoding="utf-8")
+    zh = LABELS["zh"]
+    line = f"{zh['target:coverage']} 100%，目标 {target:.0%}：{zh[verdict]}。"
+    assert line in page
+    metrics = json.loads(paths["metrics"].read_text(encoding="utf-8"))
+    assert metrics["coverage_target"] == target
+
+
+def test_a_missed_target_says_by_how_much(tmp_path: Path) -> None:
+    handmade = read_plan(DATA / "handmade_plan.csv")  # 18 of 19 schools in a group
+    policy = read_policy(DATA / "handmade_policy.toml").replace(coverage_target=0.99)
+    paths = write_report(handmade, tmp_path, lang="en", policy=policy)
+    page = paths["html"].read_text(encoding="utf-8")
+    share = 18 / 19
+    gap = f"{100 * (0.99 - share):.1f}"
+    assert f"target 99%: not met ({gap} percentage points short)." in page
+    rows = _rows(openpyxl.load_workbook(paths["xlsx"])["Summary"])
+    notes = {r[0]: r[2] for r in rows[1:]}
+    assert notes[LABELS["en"]["coverage"]].endswith(f"not met ({gap} percentage points short)")
+
+
+def test_no_target_no_comparison(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    assert "目标" not in page
+    assert "coverage_target" not in json.loads(written["metrics"].read_text(encoding="utf-8"))
+
+
 # --- every input row accounted for -----------------------------------------------------------
 
 
@@ -198,12 +342,13 @@ def _with_rejected(n: int) -> Plan:
             "column": ["经度", "得分"] * n,
             "value": ["", "缺"] * n,
             "reason": ["missing longitude", "quality is not a number"] * n,
+            "source": ["schools.csv"] * (2 * n),
         }
     )
     return propose(toy_schools(), POLICY, method="exact", rejected=rejected)
 
 
-def test_the_report_counts_input_rows_and_lists_the_rejected_ones(tmp_path: Path) -> None:
+def test_the_report_counts_input_rows_and_lists_every_rejected_one(tmp_path: Path) -> None:
     paths = write_report(_with_rejected(60), tmp_path, lang="en")
     metrics = json.loads(paths["metrics"].read_text(encoding="utf-8"))
     keys = list(metrics)
@@ -218,18 +363,25 @@ def test_the_report_counts_input_rows_and_lists_the_rejected_ones(tmp_path: Path
     en = LABELS["en"]
     assert en["input_rows"] in page and en["coverage_input_rows"] in page
     assert "66 input rows: 6 schools read and 60 rows rejected on input" in page
-    assert "9.09&#8239;%" in page and "100.00&#8239;%" in page  # both coverages
-    assert "<td>51</td><td>R49</td><td>坏学校49</td>" in page  # the 50th, with its row number
-    assert "<td>R50</td>" not in page and "… and 10 more rows" in page
+    assert "9.1%" in page and "100%" in page  # both coverages
+    for r in range(60):  # a small plan's page lists every rejected row
+        assert f"<td class='text'>R{r}</td><td class='wide'>坏学校{r}</td>" in page
     assert "经度: missing longitude; 得分 &#39;缺&#39;: quality is not a number" in page
     rows = _rows(openpyxl.load_workbook(paths["xlsx"])[en["rejected"]])
-    assert rows[0] == (en["row"], en["school_id"], en["name"], en["problems"])
-    assert [r[0] for r in rows[1:]] == list(range(2, 62))  # every one, by row number
-    assert rows[-1][1:] == (
-        "R59",
-        "坏学校59",
-        "经度: missing longitude; 得分 '缺': quality is not a number",
+    assert rows[0] == (
+        en["file"],
+        en["row"],
+        en["school_id"],
+        en["name"],
+        en["column"],
+        en["cell"],
+        en["reason"],
     )
+    assert [r[1] for r in rows[1:]] == [r + 2 for r in range(60) for _ in (0, 1)]
+    assert rows[-2:] == [
+        ("schools.csv", 61, "R59", "坏学校59", "经度", None, "missing longitude"),
+        ("schools.csv", 61, "R59", "坏学校59", "得分", "缺", "quality is not a number"),
+    ]
 
 
 def test_a_report_without_rejected_rows_says_so(written: dict[str, Path]) -> None:

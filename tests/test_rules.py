@@ -227,6 +227,9 @@ def _breaking(rule: str):
         "fixed_group": (set_column(S.FIXED_GROUP, ["X", None, None, "X", None, None]), {}),
         "sectors": (None, {"sectors": 2, "centre": (122.8, 40.5)}),
         "max_travel_min": (None, {"max_travel_min": 30.0}),
+        # West holds 900 + 200 + 150 students, East 800 + 180 + 220
+        "group_students": (None, {"group_students": (1000, 1220)}),
+        "capacity": (set_column("places", [1300, 0, 0, 1150, 0, 0]), {"capacity_column": "places"}),
     }
     edit, changes = edits[rule]
     if edit is not None:

@@ -50,6 +50,7 @@ def test_alias_table_covers_every_field_once():
         schema.LEVEL,
         schema.STUDENTS,
         schema.TEACHERS,
+        schema.KEY_TEACHERS,
         schema.LEAD_CANDIDATE,
         schema.FIXED_GROUP,
     }

@@ -27,18 +27,29 @@ Everything printed that comes from the data (names, ids, messages quoting a cell
 stripped of control characters and terminal escape sequences first
 (:func:`geogroup.cli._text.printable`). A school list may be ``-``: standard input.
 
-Modules: ``_errors`` (exit statuses), ``_text`` (printing), ``_read`` (the read options and
-``check``), ``_propose``, ``_plans`` (``map``, ``evaluate``, ``compare``).
+Language: ``--lang zh|en`` on any command; without it, messages follow the locale
+(``LC_ALL``, ``LC_MESSAGES``, ``LANG`` starting with ``zh``: Chinese) and reports and maps
+are Chinese (:mod:`geogroup.cli._lang`; the words in ``messages/<lang>.toml``). In Chinese
+the error line starts ``错误：`` instead of ``Error:``; the exit statuses are the same.
+
+Modules: ``_errors`` (exit statuses), ``_text`` (printing), ``_lang`` and ``_group`` (the
+language of a run, help and usage errors), ``_read`` (the read options and ``check``),
+``_propose``, ``_plans`` (``map``, ``evaluate``, ``compare``), ``_scenarios``.
 """
 
 from __future__ import annotations
 
 import click
 
+from geogroup.cli._assets import assets
+from geogroup.cli._edit import edit
 from geogroup.cli._errors import EXIT_INTERNAL_ERROR, EXIT_USAGE, EXIT_USER_ERROR
+from geogroup.cli._group import Geogroup
 from geogroup.cli._plans import compare, evaluate, map_command
 from geogroup.cli._propose import propose
 from geogroup.cli._read import check
+from geogroup.cli._scenarios import scenarios_command
+from geogroup.cli._summary import summary_command
 
 __all__ = ["EXIT_INTERNAL_ERROR", "EXIT_USAGE", "EXIT_USER_ERROR", "main"]
 
@@ -48,12 +59,13 @@ usage; 3 an internal error (a bug: please report it; --debug shows the traceback
 """
 
 
-@click.group(epilog=_EXIT_STATUS)
+@click.group(cls=Geogroup, epilog=_EXIT_STATUS)
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
 @click.version_option(package_name="geogroup")
 def main(debug: bool) -> None:
     """Propose, measure and map 1+X school groups."""
 
 
-for _command in (check, propose, map_command, evaluate, compare):
+for _command in (check, propose, map_command, evaluate, compare, scenarios_command, edit, assets):
     main.add_command(_command)
+main.add_command(summary_command)

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import click
 
 from geogroup.cli._errors import user_errors
+from geogroup.cli._lang import current_lang, lang_option, say, translated, word
+from geogroup.cli._network import (
+    BOUNDARY,
+    distances_from,
+    network_options,
+    plan_units,
+    route_option,
+    routes_from,
+    with_distances,
+)
+from geogroup.cli._plan_file import read_plan_file
+from geogroup.cli._summary import exchange_options, meeting_inputs, scores_options
 from geogroup.cli._text import echo, table
 
 __all__ = ["compare", "evaluate", "map_command"]
@@ -14,6 +27,9 @@ __all__ = ["compare", "evaluate", "map_command"]
 PLAN = click.Path(exists=True, dir_okay=False)
 SHOWN_MOVES = 50
 MOVES_HEAD = ["school id", "name", "group in A", "group in B", "role in A", "role in B"]
+
+
+_of = plan_units
 
 
 @click.command(name="map")
@@ -25,39 +41,69 @@ MOVES_HEAD = ["school id", "name", "group in A", "group in B", "role in A", "rol
     type=click.Path(dir_okay=False),
     help="The HTML file to write.",
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@lang_option()
 @click.option(
     "--basemap",
-    type=click.Choice(["osm", "light", "amap", "none"]),
-    default="osm",
+    type=click.Choice(["auto", "osm", "light", "amap", "none"]),
+    default="auto",
     show_default=True,
-    help="amap (高德) shifts every shape into GCJ-02 to match its tiles.",
+    help="auto: amap (高德, reachable in China) for --lang zh and a plan in mainland China, "
+    "else osm. amap shifts the shapes in mainland China into GCJ-02 to match its tiles.",
 )
 @click.option(
     "--assets",
-    default="cdn",
+    default="auto",
     show_default=True,
-    metavar="cdn|URL|DIR",
-    help="Where the map's JS/CSS come from: the CDNs, a mirror's base URL, or a folder "
-    "whose files are inlined (one file that opens offline).",
+    metavar="auto|cdn|URL|DIR",
+    help="Where the map's JS/CSS come from: auto inlines those `geogroup assets` downloaded "
+    "(one file that opens offline), else links the CDNs; cdn; a mirror's base URL; or a "
+    "folder whose files are inlined.",
 )
 @click.option(
     "--boundary",
-    type=click.Path(exists=True, dir_okay=False),
+    type=BOUNDARY,
     default=None,
-    help="A study boundary to draw (any vector file).",
+    metavar="FILE|cn:NAME",
+    help="A study boundary to draw: a vector file, or cn:NAME or cn:ADCODE (a Chinese "
+    "county, city or province).",
 )
+@network_options
+@route_option
 @user_errors
 def map_command(
-    plan_path: str, out_file: str, lang: str, basemap: str, assets: str, boundary: str | None
+    plan_path: str,
+    out_file: str,
+    lang: str,
+    basemap: str,
+    assets: str,
+    boundary: str | None,
+    roads_file: str | None = None,
+    distances_file: str | None = None,
+    routes_group: str | None = None,
 ) -> None:
-    """Draw a plan (plan.gpkg, plan.csv or a hand-made grouping CSV) as an HTML map."""
-    from geogroup.plan import read_plan
+    """Draw a plan (plan.gpkg, plan.csv, report.xlsx or a hand-made grouping CSV) as an
+    HTML map."""
     from geogroup.present import save_map
 
-    plan = read_plan(plan_path)
-    path = save_map(plan, out_file, lang=lang, basemap=basemap, assets=assets, boundary=boundary)
-    echo(f"  wrote {path}")
+    plan = read_plan_file(plan_path)
+    roads = (roads_file, distances_file)
+    plan = with_distances(plan, distances_from(plan.schools, *roads, **_of(plan)))
+    routes = routes_from(plan, roads_file, routes_group)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        path = save_map(
+            plan,
+            out_file,
+            lang=lang,
+            basemap=None if basemap == "auto" else basemap,
+            assets=assets,
+            boundary=boundary,
+            **routes,
+        )
+    for warning in caught:
+        text = str(warning.message)
+        echo(say("warning", message=translated(text) or text), err=True)
+    echo(say("wrote", path=path))
 
 
 @click.command()
@@ -72,28 +118,40 @@ def map_command(
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@lang_option()
+@scores_options
+@exchange_options
+@network_options
 @user_errors
-def evaluate(plan_path: str, policy_name: str | None, out_dir: str, lang: str) -> None:
-    """Measure a plan (plan.gpkg, plan.csv or a hand-made grouping CSV) and check its policy.
-    A --policy with an [output] table names the report as propose does."""
+def evaluate(
+    plan_path: str, policy_name: str | None, out_dir: str, lang: str, **options: Any
+) -> None:
+    """Measure a plan (plan.gpkg, plan.csv, a report.xlsx edited in Excel or a hand-made
+    grouping CSV) and check its policy: the report and the one-page summary. A --policy
+    with an [output] table names them as propose does."""
     from geogroup.evaluate import check_plan
     from geogroup.outputs import output_paths, write_set
-    from geogroup.plan import read_plan
     from geogroup.policy import get_policy
-    from geogroup.present import report_writers
+    from geogroup.present import LABELS, meeting_writers
 
-    plan = read_plan(plan_path)
+    plan = read_plan_file(plan_path)
     policy = get_policy(policy_name) if policy_name else plan.policy
     output_paths(out_dir, policy.output)  # before writing: a bad name costs nothing
-    writers = report_writers(plan, lang=lang, policy=policy)
+    roads = (options.pop("roads_file"), options.pop("distances_file"))
+    plan = with_distances(plan, distances_from(plan.schools, *roads, **_of(plan, policy)))
+    policy, result, scores = meeting_inputs(plan, policy, **options)
+    writers = meeting_writers(plan, lang=lang, policy=policy, value_added=result, scores=scores)
     written = list(write_set(out_dir, writers, policy.output).values())
     violations = check_plan(plan, policy)
-    echo(f"{len(violations)} policy violations under {policy.name!r}")
+    echo(say("violations", n=len(violations), policy=policy.name))
+    words = LABELS["zh"] if current_lang() == "zh" else {}  # rule names in Chinese
     for row in violations.head(20).itertuples():
-        echo(f"  {row.rule}: group {row.group_id}: {row.detail}", one_line=True)
+        rule = words.get(f"rule:{row.rule}", row.rule)
+        detail = translated(str(row.detail)) or row.detail
+        text = say("violation", rule=rule, group=row.group_id, detail=detail)
+        echo(text, one_line=True)
     for path in written:
-        echo(f"  wrote {path}")
+        echo(say("wrote", path=path))
 
 
 @click.command()
@@ -102,47 +160,40 @@ def evaluate(plan_path: str, policy_name: str | None, out_dir: str, lang: str) -
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@lang_option()
 @user_errors
 def compare(plan_a: str, plan_b: str, out_dir: str, lang: str) -> None:
     """Compare two plans school by school (PLAN_A before, PLAN_B after): the schools that
     changed group, once groups are matched whatever their names, and a report in --out."""
     from geogroup.evaluate import compare_plans
-    from geogroup.plan import read_plan
     from geogroup.present import write_report
 
-    a, b = read_plan(plan_a), read_plan(plan_b)
+    a, b = read_plan_file(plan_a), read_plan_file(plan_b)
     comparison = compare_plans(a, b, names=(plan_a, plan_b))
     paths = write_report(b, out_dir, lang=lang, comparison=comparison)
-    echo(f"A: {plan_a}")
-    echo(f"B: {plan_b}")
+    echo(say("plan_a", path=plan_a))
+    echo(say("plan_b", path=plan_b))
     if comparison.n_shared == 0:
-        echo(
-            "Warning: the two plans share no school id, so no school can have moved; "
-            "were they made from the same school list?",
-            err=True,
-        )
+        echo(say("warning", message=say("plans_share_none")), err=True)
     for line in moves_lines(comparison):
         echo(line)
     echo(summary_line(comparison))
     for path in paths.values():
-        echo(f"  wrote {path}")
+        echo(say("wrote", path=path))
 
 
 def moves_lines(comparison: Any, limit: int = SHOWN_MOVES) -> list[str]:
     """The schools that moved as a table, the first ``limit`` of them."""
     moves = comparison.moves
     if moves.empty:
-        return ["No school changed group."]
+        return [say("no_moves")]
     origin = comparison.group_origin
     rows = [
         [r.Index, r.name, r.group_a, _joined(r.group_b, origin), r.role_a, r.role_b]
         for r in moves.head(limit).itertuples()
     ]
-    more = (
-        [f"… and {len(moves) - limit:,} more, listed in the report"] if len(moves) > limit else []
-    )
-    return table(MOVES_HEAD, rows) + more
+    more = [say("more_moves", n=len(moves) - limit)] if len(moves) > limit else []
+    return table(say("moves_head").split("|"), rows) + more
 
 
 def _joined(group_b: str | None, origin: Any) -> str | None:
@@ -152,13 +203,16 @@ def _joined(group_b: str | None, origin: Any) -> str | None:
         return None
     was = origin.get(group_b)
     if was is None:
-        return f"{group_b} (new)"
-    return group_b if was == group_b else f"{group_b} ({was} in A)"
+        return say("group_new", group=group_b)
+    return group_b if was == group_b else say("group_was", group=group_b, was=was)
 
 
 def summary_line(comparison: Any) -> str:
     """Every count of the comparison on one line."""
     counts = comparison.summary()
     moved = counts.pop("moved")
-    rest = ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in counts.items())
-    return f"moved: {moved} of {comparison.n_shared} schools in both plans, {rest}"
+    rest = ", ".join(
+        say("compare_count", key=word("counts", key).replace("_", " "), value=value)
+        for key, value in counts.items()
+    )
+    return say("compare_summary", moved=moved, shared=comparison.n_shared, rest=rest)

@@ -10,7 +10,17 @@ from typing import Any
 import click
 
 from geogroup.cli._errors import user_errors
+from geogroup.cli._lang import lang_option, say, translated, word
+from geogroup.cli._network import (
+    boundary_from,
+    boundary_option,
+    distances_from,
+    map_boundary,
+    method_params,
+    network_options,
+)
 from geogroup.cli._read import SCHOOLS, echo_read_warnings, read_from_options, read_options
+from geogroup.cli._summary import exchange_options, with_rates
 from geogroup.cli._text import echo
 from geogroup.group import BACKENDS
 
@@ -31,9 +41,9 @@ class Seconds(click.ParamType):
         try:
             seconds = float(value)
         except (TypeError, ValueError):
-            self.fail(f"expected a number of seconds, got {value!r}", param, ctx)
+            self.fail(say("seconds_not_number", value=value), param, ctx)
         if not math.isfinite(seconds) or seconds <= 0:
-            self.fail(f"expected a number of seconds > 0, got {value!r}", param, ctx)
+            self.fail(say("seconds_not_positive", value=value), param, ctx)
         return seconds
 
 
@@ -71,7 +81,8 @@ class Seconds(click.ParamType):
     "--previous",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="An earlier plan (plan.gpkg or plan.csv): keep its group ids, count moves.",
+    help="An earlier plan (plan.gpkg, plan.csv or an edited report.xlsx): keep its group ids, "
+    "count moves.",
 )
 @click.option(
     "--on-infeasible",
@@ -80,12 +91,14 @@ class Seconds(click.ParamType):
     show_default=True,
     help="With --by: stop at a unit the policy cannot group, or list its schools as unassigned.",
 )
+@lang_option()
 @click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    default="zh",
+    "--headers",
+    type=click.Choice(["en", "zh"]),
+    default="en",
     show_default=True,
-    help="Language of the report.",
+    help="Language of the headers and words of plan.csv and groups.csv "
+    "(plan.json and plan.gpkg stay in English).",
 )
 @click.option(
     "--out",
@@ -122,6 +135,9 @@ class Seconds(click.ParamType):
     help="A progress bar over the units on stderr (default: only on a terminal).",
 )
 @read_options
+@exchange_options
+@network_options
+@boundary_option
 @user_errors
 def propose(
     schools: str,
@@ -133,6 +149,7 @@ def propose(
     previous: str | None,
     on_infeasible: str,
     lang: str,
+    headers: str,
     out_dir: str,
     n_jobs: int | None,
     backend: str | None,
@@ -150,13 +167,18 @@ def propose(
 
     if method is not None and method not in METHODS:
         raise click.BadParameter(
-            f"{method!r} is not one of {', '.join(sorted(METHODS))}", param_hint="--method"
+            say("method_unknown", method=method, methods=", ".join(sorted(METHODS))),
+            param_hint="--method",
         )
     running = _running_params(n_jobs, backend, scheduler, progress)
-    policy = get_policy(policy_name)
+    policy = with_rates(get_policy(policy_name), opts)
     output_paths(out_dir, policy.output)  # before the run: a bad name costs nothing
+    area = opts.pop("boundary")  # the method records it as given (a path or cn:NAME)
+    boundary = boundary_from(area)
     table, report = read_from_options(schools, opts)
     echo_read_warnings(report, schools)
+    roads = (opts.pop("roads_file"), opts.pop("distances_file"))
+    distances = distances_from(table, *roads, policy=policy, by=by)
     earlier = _previous_plan(previous, table)
     grouper = get_method(
         method or policy.method,
@@ -165,19 +187,30 @@ def propose(
         time_limit=time_limit,
         on_infeasible=on_infeasible,
         **running,
+        **method_params(method or policy.method, area),
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         plan = propose_groups(
-            table, policy, method=grouper, by=by, rejected=report.rejected, previous=earlier
+            table,
+            policy,
+            method=grouper,
+            by=by,
+            rejected=report.to_frame(),
+            previous=earlier,
+            distances=distances,
         )
     for warning in caught:
-        echo(f"Warning: {warning.message}", err=True)
+        text = str(warning.message)
+        echo(say("warning", message=translated(text) or text), err=True)
+    writers = output_writers(plan, lang=lang, map_options=map_boundary(boundary))
+    if headers != "en":
+        writers |= plan.writers(headers=headers)
     # The whole set is staged and moved in under a lock: all of this run's, or none.
-    written = write_set(out_dir, output_writers(plan, lang=lang), policy.output)
-    echo(plan_line(plan.summary()))
+    written = write_set(out_dir, writers, policy.output)
+    echo(plan_line(plan.summary(), plan.objective_figures()))
     for path in written.values():
-        echo(f"  wrote {path}")
+        echo(say("wrote", path=path))
 
 
 def _previous_plan(path: str | None, schools: Any) -> Any:
@@ -188,22 +221,26 @@ def _previous_plan(path: str | None, schools: Any) -> Any:
     from geogroup.plan import read_plan
 
     previous = read_plan(path)
+    for note in previous.notes:
+        echo(say("note", message=translated(note) or note), err=True)
     shared = previous.schools.index.astype(str).intersection(schools.index.astype(str))
     if len(shared) == 0:
-        echo(
-            f"Warning: the previous plan shares no school with this school list: nothing can "
-            f"be kept (--previous {path} has {len(previous.schools):,} school ids, such as "
-            f"{_examples(previous.schools.index)}; the list has {len(schools):,}, such as "
-            f"{_examples(schools.index)}); the plan is made as if without --previous",
-            err=True,
+        message = say(
+            "previous_no_school",
+            path=path,
+            n_previous=len(previous.schools),
+            previous=_examples(previous.schools.index),
+            n_list=len(schools),
+            listed=_examples(schools.index),
         )
+        echo(say("warning", message=message), err=True)
         return None
     return previous
 
 
 def _examples(ids: Any, n: int = 3) -> str:
     shown = ", ".join(repr(str(i)) for i in list(ids[:n]))
-    return shown or "none"
+    return shown or say("none_word")
 
 
 def _running_params(
@@ -212,10 +249,7 @@ def _running_params(
     """The method parameters of where and how the units run, for the options given only (the
     others keep the method's defaults)."""
     if scheduler is not None and backend not in (None, "dask"):
-        raise click.UsageError(
-            f"--scheduler {scheduler} is a Dask scheduler address but --backend is {backend}; "
-            "use --backend dask (or leave --backend out), or drop --scheduler"
-        )
+        raise click.UsageError(say("scheduler_conflict", scheduler=scheduler, backend=backend))
     if scheduler is not None:
         backend = "dask"
     _check_jobs(n_jobs, scheduler)
@@ -230,19 +264,36 @@ def _check_jobs(n_jobs: int | None, scheduler: str | None) -> None:
     limit = JOBS_PER_CORE * cores
     if n_jobs is not None and scheduler is None and n_jobs > limit:
         raise click.BadParameter(
-            f"{n_jobs:,} processes on a machine of {cores} cores; give at most {limit} "
-            "(more only slow the run), or --scheduler ADDRESS to run on a Dask cluster",
-            param_hint="--jobs",
+            say("too_many_jobs", n=n_jobs, cores=cores, limit=limit), param_hint="--jobs"
         )
 
 
-def plan_line(summary: dict[str, Any]) -> str:
-    """The one line that sums up a proposed plan."""
-    gap = f", gap {summary['gap']:.4%}" if summary["gap"] is not None else ""
-    moved = f"; {summary['moved']} schools moved" if summary["moved"] is not None else ""
-    return (
-        f"{summary['groups']} groups of {summary['schools']} schools by {summary['method']} "
-        f"under {summary['policy']!r}: status {summary['status']}, objective {summary['objective']}"
-        f"{gap}; {summary['unassigned']} unassigned, {summary['rejected_on_input']} rejected on input"
-        f"{moved}"
+def plan_line(summary: dict[str, Any], figures: dict[str, Any]) -> str:
+    """The one line that sums up a proposed plan, its objective in words: the mean distance
+    to the lead and the balance gap (:meth:`geogroup.plan.Plan.objective_figures`)."""
+    km, balance = figures["mean_distance_km"], figures["balance_gap"]
+    objective = (
+        say("objective_words", km=km, gap=balance or 0.0)
+        if km is not None
+        else say("objective_none")
+    )
+    if summary["gap"] is not None:
+        gap = say("gap", gap=summary["gap"])
+    elif summary["status"] in ("time_limit", "feasible"):  # a solver that bounds, no bound yet
+        gap = say("no_bound")
+    else:
+        gap = ""
+    moved = say("moved", moved=summary["moved"]) if summary["moved"] is not None else ""
+    return say(
+        "plan_line",
+        groups=summary["groups"],
+        schools=summary["schools"],
+        method=summary["method"],
+        policy=summary["policy"],
+        objective=objective,
+        status=word("status", summary["status"]),
+        gap=gap,
+        unassigned=summary["unassigned"],
+        rejected=summary["rejected_on_input"],
+        moved=moved,
     )

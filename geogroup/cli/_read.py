@@ -12,6 +12,7 @@ from click.core import ParameterSource
 
 from geogroup import schema as S
 from geogroup.cli._errors import user_errors
+from geogroup.cli._lang import lang_option, say, translated
 from geogroup.cli._text import echo
 
 __all__ = [
@@ -33,7 +34,9 @@ def _pairs(value: str, option: str, shape: str) -> list[tuple[str, str]]:
     for pair in value.split(","):
         key, sep, item = (part.strip() for part in pair.partition("="))
         if not sep or not key or not item:
-            raise click.BadParameter(f"expected {shape}, got {pair.strip()!r}", param_hint=option)
+            raise click.BadParameter(
+                say("pairs_expected", shape=shape, pair=pair.strip()), param_hint=option
+            )
         out.append((key, item))
     return out
 
@@ -45,7 +48,7 @@ def parse_columns(pairs: tuple[str, ...]) -> dict[str, str | None]:
     for pair in pairs:
         field, sep, header = pair.partition("=")
         if not sep or not field.strip():
-            raise click.BadParameter(f"expected FIELD=HEADER, got {pair!r}", param_hint="--column")
+            raise click.BadParameter(say("column_expected", pair=pair), param_hint="--column")
         mapping[field.strip()] = header.strip() or None
     return mapping
 
@@ -54,18 +57,17 @@ def parse_area_values(values: tuple[str, ...]) -> dict[str, str]:
     """``--area-values "Bandar=urban,Luar Bandar=rural"`` options as one mapping from a
     value of the file's area column to ``urban`` or ``rural``."""
     mapping: dict[str, str] = {}
-    shape = "VALUE=urban or VALUE=rural, separated by commas"
+    shape = say("area_pairs_shape")
     for value in values:
         for key, area in _pairs(value, "--area-values", shape):
             area = area.lower()
             if area not in S.AREA_VALUES:
                 raise click.BadParameter(
-                    f"{key!r} is mapped to {area!r}; map each value to urban or rural",
-                    param_hint="--area-values",
+                    say("area_not_urban_rural", key=key, area=area), param_hint="--area-values"
                 )
             if mapping.get(key, area) != area:
                 raise click.BadParameter(
-                    f"{key!r} is mapped to both {mapping[key]} and {area}",
+                    say("area_twice", key=key, first=mapping[key], second=area),
                     param_hint="--area-values",
                 )
             mapping[key] = area
@@ -77,9 +79,7 @@ def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | Non
         try:
             codecs.lookup(value)
         except LookupError:
-            raise click.BadParameter(
-                f"unknown encoding {value!r}; e.g. utf-8, utf-8-sig, gbk, gb18030, utf-16, latin-1"
-            ) from None
+            raise click.BadParameter(say("unknown_encoding", value=value)) from None
     return value
 
 
@@ -227,34 +227,30 @@ def check_hint(path: str) -> str:
         elif value is not None:
             words += [flag, str(value)]
     command = " ".join(shlex.quote(w) for w in words)
-    return f"{command} (with the same standard input)" if path == "-" else command
+    return say("with_stdin", command=command) if path == "-" else command
 
 
 def echo_read_warnings(report: Any, path: str) -> None:
     """What the reader found, in short, so that a run from a script does not hide it."""
     for warning in report.warnings:
-        echo(f"Warning: {warning}", err=True)
+        echo(say("warning", message=translated(str(warning)) or warning), err=True)
     if report.n_rejected:
-        echo(
-            f"Warning: {report.n_rejected:,} rows could not be used; the plan lists them "
-            f"as unassigned with the reason ({check_hint(path)} shows them)",
-            err=True,
-        )
+        message = say("rows_unused", n=report.n_rejected, hint=check_hint(path))
+        echo(say("warning", message=message), err=True)
     n_flagged = report.flagged["row"].nunique() if len(report.flagged) else 0
     if n_flagged:
-        echo(
-            f"Warning: {n_flagged:,} rows were kept but deserve a look (far from the "
-            f"others, a shared name or point); {check_hint(path)} lists them",
-            err=True,
-        )
+        message = say("rows_flagged", n=n_flagged, hint=check_hint(path))
+        echo(say("warning", message=message), err=True)
 
 
 @click.command()
 @click.argument("schools", type=SCHOOLS)
 @read_options
+@lang_option(report=False)
 @user_errors
 def check(schools: str, **opts: Any) -> None:
     """Read and validate a school list (a file, or '-' for standard input) and print what
     was kept, rejected and derived."""
     _, report = read_from_options(schools, opts)
-    echo(report.to_text())
+    for line in report.to_text().splitlines():
+        echo(translated(line, "check") or line)

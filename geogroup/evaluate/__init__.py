@@ -15,7 +15,10 @@ Metrics are small functions (one figure each, formula in the docstring):
 :func:`group_metrics` gathers the per-group ones in a table, :func:`plan_metrics` the
 per-plan figures in a plain dict (``metrics.json``). :func:`check_plan` lists every rule of
 a policy that a plan breaks, :func:`compare_plans` tells what changed between two plans and
-:func:`value_added` how the gaps moved between two years of scores.
+:func:`value_added` how the gaps moved between two years of scores (from the plan's columns
+or from files of school ids and scores: :func:`scores_of`, :func:`read_scores`). :func:`rule_arrays` is
+the rulebook's reading of a plan that every metric starts from; within
+:func:`reusing_arrays` it is computed once per plan and policy.
 
 Every function takes a :class:`~geogroup.plan.Plan` or a schools frame with the plan columns
 ``group_id`` and ``role`` — a planner's own grouping included (see
@@ -45,6 +48,8 @@ from geogroup.evaluate._figures import (
     theil,
     weak_coverage,
 )
+from geogroup.evaluate._frame import arrays_of as rule_arrays
+from geogroup.evaluate._frame import reusing_arrays
 from geogroup.evaluate._groups import (
     KEY_TEACHERS,
     allowed_leads,
@@ -68,7 +73,13 @@ from geogroup.evaluate._groups import (
     rural_with_urban_lead,
     weak_schools,
 )
-from geogroup.evaluate._value_added import ValueAdded, value_added
+from geogroup.evaluate._value_added import (
+    ValueAdded,
+    read_scores,
+    scores_of,
+    unmatched_ids,
+    value_added,
+)
 
 __all__ = [
     "KEY_TEACHERS",
@@ -99,8 +110,13 @@ __all__ = [
     "plan_metrics",
     "polsby_popper",
     "quality_gap",
+    "read_scores",
+    "reusing_arrays",
+    "rule_arrays",
     "rural_with_urban_lead",
+    "scores_of",
     "theil",
+    "unmatched_ids",
     "value_added",
     "weak_coverage",
     "weak_schools",

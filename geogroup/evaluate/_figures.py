@@ -236,8 +236,30 @@ def plan_metrics(
 def _distance_figures(plan: PlanLike, core: pd.DataFrame) -> dict[str, Any]:
     km = F.distances(plan, core)[core["member"]].dropna()
     if km.empty:
-        return {"distance_mean_km": None, "distance_p95_km": None, "distance_max_km": None}
-    return {"distance_mean_km": km.mean(), "distance_p95_km": _p95(km), "distance_max_km": km.max()}
+        out = {"distance_mean_km": None, "distance_p95_km": None, "distance_max_km": None}
+    else:
+        out = {
+            "distance_mean_km": km.mean(),
+            "distance_p95_km": _p95(km),
+            "distance_max_km": km.max(),
+        }
+    return out | _road_figures(plan, core)
+
+
+def _road_figures(plan: PlanLike, core: pd.DataFrame) -> dict[str, Any]:
+    """With road distances, the distances above are along the roads: the straight lines
+    and the travel times beside them."""
+    road = F.road_figures(plan, core)
+    if road is None:
+        return {}
+    out: dict[str, Any] = {}
+    stems = (("straight_km", "straight_distance_{}_km"), ("travel_min", "travel_{}_min"))
+    for column, stem in stems:
+        values = road.loc[core["member"], column].dropna()
+        for how in ("mean", "p95", "max"):
+            value = None if values.empty else _p95(values) if how == "p95" else values.agg(how)
+            out[stem.format(how)] = value
+    return out
 
 
 def _area_figures(plan: PlanLike, core: pd.DataFrame) -> dict[str, Any]:

@@ -3,6 +3,9 @@ of weak schools, of the lead pool and of distances (:mod:`geogroup.rules`)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import geopandas as gpd
@@ -35,13 +38,55 @@ def policy_of(plan: PlanLike, policy: str | Policy | None) -> Policy:
     return plan.policy if isinstance(plan, Plan) else Policy(name="unknown")
 
 
+_Reused = list[tuple[tuple[Any, ...], Any]]
+_REUSED: contextvars.ContextVar[_Reused | None] = contextvars.ContextVar("reused", default=None)
+_TABLES: contextvars.ContextVar[_Reused | None] = contextvars.ContextVar("tables", default=None)
+
+
+@contextlib.contextmanager
+def reusing_arrays() -> Iterator[None]:
+    """Within the block, the rulebook's arrays of one plan's schools frame under one policy
+    are computed once and shared by every metric (a report asks for them a dozen times); the
+    frame must not change inside the block."""
+    token, tables = _REUSED.set([]), _TABLES.set([])
+    try:
+        yield
+    finally:
+        _REUSED.reset(token)
+        _TABLES.reset(tables)
+
+
+def reused_table(plan: PlanLike, key: tuple[Any, ...], make: Callable[[], pd.DataFrame]) -> Any:
+    """A copy of ``make()``, made once per plan and ``key`` inside :func:`reusing_arrays`
+    (the report's tables and its figures both ask for the groups table)."""
+    tables = _TABLES.get()
+    if tables is None:
+        return make()
+    schools = schools_of(plan)
+    for (known_plan, frame, known), table in tables:
+        if known_plan is plan and frame is schools and known == key:
+            return table.copy()
+    table = make()
+    tables.append(((plan, schools, key), table.copy()))
+    return table
+
+
 def arrays_of(plan: PlanLike, policy: str | Policy | None = None) -> rules.PlanArrays:
     """The rulebook's arrays of the plan: units (the plan's ``by`` and the policy's levels),
     weak schools, the lead pool and each unit's metric CRS."""
     by = plan.params.get("by") if isinstance(plan, Plan) else None
     schools = schools_of(plan)
     table = plan.distances if isinstance(plan, Plan) else None
-    return rules.plan_arrays(schools, policy_of(plan, policy), by if by in schools else None, table)
+    rules_of = policy_of(plan, policy)
+    by = by if by in schools else None
+    reused = _REUSED.get()
+    for (frame, known, key_by, key_table), arrays in reused or ():
+        if frame is schools and key_table is table and key_by == by and known == rules_of:
+            return arrays
+    arrays = rules.plan_arrays(schools, rules_of, by, table)
+    if reused is not None:
+        reused.append(((schools, rules_of, by, table), arrays))
+    return arrays
 
 
 def core(plan: PlanLike) -> pd.DataFrame:
@@ -53,7 +98,8 @@ def core(plan: PlanLike) -> pd.DataFrame:
             f"plan: missing column(s) {', '.join(missing)}; a plan needs quality, group_id and "
             f"role (it has {', '.join(map(str, schools.columns))})"
         )
-    index = pd.Index([str(i) for i in schools.index], name=S.SCHOOL_ID, dtype=object)
+    ids = schools.index.to_numpy(dtype=object).tolist()  # not one lookup an id
+    index = pd.Index([str(i) for i in ids], name=S.SCHOOL_ID, dtype=object)
     if not index.is_unique:
         dup = index[index.duplicated()].unique()[:SHOWN]
         raise InputError(f"plan: school ids must be unique; repeated: {', '.join(dup)}")
@@ -122,6 +168,22 @@ def distances(plan: PlanLike, core: pd.DataFrame) -> pd.Series:
             f"{type(schools_of(plan)).__name__} (read_plan() returns one)"
         )
     return pd.Series(arrays_of(plan).distance_km(), index=core.index, name="distance_km")
+
+
+def road_figures(plan: PlanLike, core: pd.DataFrame) -> pd.DataFrame | None:
+    """With road distances (``plan.distances``): each school's ``straight_km`` to its lead
+    (a straight line in its unit's UTM zone) and ``travel_min`` (from the table; NaN
+    without minutes). None for a plan measured in straight lines."""
+    a = arrays_of(plan)
+    if a.table is None:
+        return None
+    head = a.lead_position()
+    to = np.where(a.member, head[np.maximum(a.group, 0)], -1)
+    straight = np.full(a.n, np.nan)
+    at = np.flatnonzero(a.member & (to >= 0))
+    straight[at] = np.hypot(*(a.xy[at] - a.xy[to[at]]).T) / 1000.0
+    straight[a.lead] = 0.0
+    return pd.DataFrame({"straight_km": straight, "travel_min": a.minutes()}, index=core.index)
 
 
 def weak(plan: PlanLike, core: pd.DataFrame, policy: Policy) -> pd.Series:

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geogroup import rules
 from geogroup import schema as S
 from geogroup.errors import InputError, PolicyError
 from geogroup.evaluate import _frame as F
@@ -462,7 +463,11 @@ def group_metrics(
     ``mean_distance_km``, ``p95_distance_km``, ``max_distance_km``, ``n_weak`` (weak members),
     then when the plan has the columns ``n_urban``, ``n_rural``, ``mixed``, ``lead_area``;
     ``compactness`` (:func:`polsby_popper` of :func:`group_polygons`); ``teachers`` and
-    ``teachers_quota``, ``key_teachers`` and ``key_teachers_quota``.
+    ``teachers_quota``, ``key_teachers`` and ``key_teachers_quota``; with a ``students``
+    column, ``students`` (the lead's included) and, under the policy's ``capacity_column``,
+    the lead's ``capacity`` and ``capacity_used`` (students ÷ capacity); with road
+    distances (the distances above then run along the roads), ``mean_straight_km``,
+    ``mean_travel_min`` and ``max_travel_min``.
 
     Examples
     --------
@@ -473,8 +478,13 @@ def group_metrics(
     >>> table[["lead_id", "size", "quality_gap", "n_weak", "teachers_quota"]].to_dict("index")["G1"]
     {'lead_id': 'A', 'size': 3, 'quality_gap': 35.0, 'n_weak': 1, 'teachers_quota': 16.0}
     """
-    core = F.core(plan)
     policy = F.policy_of(plan, policy)
+    key = ("group_metrics", policy, float(exchange_rate))
+    return F.reused_table(plan, key, lambda: _group_table(plan, policy, exchange_rate))
+
+
+def _group_table(plan: PlanLike, policy: Policy, exchange_rate: float) -> pd.DataFrame:
+    core = F.core(plan)
     schools = F.schools_of(plan)
     km = F.distances(plan, core)
     lead_names = (
@@ -503,7 +513,37 @@ def group_metrics(
             .astype(int),
         }
     )
-    return pd.concat([table, *_optional_group_columns(plan, core, exchange_rate)], axis=1)
+    extra = _optional_group_columns(plan, core, exchange_rate) + _enrolment(plan, core, policy)
+    road = F.road_figures(plan, core)  # along roads: the straight lines and minutes beside
+    if road is not None:
+        extra.append(
+            pd.concat(
+                [
+                    _distance(core, road["straight_km"], "mean", "mean_straight_km"),
+                    _distance(core, road["travel_min"], "mean", "mean_travel_min"),
+                    _distance(core, road["travel_min"], "max", "max_travel_min"),
+                ],
+                axis=1,
+            )
+        )
+    return pd.concat([table, *extra], axis=1)
+
+
+def _enrolment(plan: PlanLike, core: pd.DataFrame, policy: Policy) -> list[pd.DataFrame]:
+    """``students`` of each group (its lead's included) and, under a capacity column, the
+    lead's ``capacity`` and the share of it used (``capacity_used``)."""
+    students, capacity = rules.enrolment(F.schools_of(plan), policy)
+    if students is None:
+        return []
+    count = pd.Series(students, index=core.index)
+    total = F.per_group(core, count, core["assigned"], "sum", "students")
+    unknown = F.per_group(core, count.isna(), core["assigned"], "any", "students")
+    table = total.where(~unknown.astype(bool)).to_frame()  # a school unknown: no total
+    if capacity is not None:
+        cap = pd.Series(capacity, index=core.index)
+        table["capacity"] = F.per_group(core, cap, core["lead"], "sum", "capacity")
+        table["capacity_used"] = table["students"] / table["capacity"]
+    return [table]
 
 
 def _optional_group_columns(plan: PlanLike, core: pd.DataFrame, rate: float) -> list[pd.DataFrame]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,6 +21,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from geogroup.errors import InfeasibleError
+from geogroup.group._loads import repair_loads
 from geogroup.group._problem import Problem, nearest_pairs
 from geogroup.locate import nearest
 
@@ -94,7 +96,7 @@ def assign_to_leads(
     free = np.flatnonzero(problem.active & (base < 0))
     slot_lead, slot_kind = _slot_table(problem, leads, base, len(free))
     if len(free) == 0:
-        if _broken(problem, base, leads):
+        if _within_loads(problem, base, leads, k) is None:
             _raise_unfilled(
                 problem, leads, slot_lead, slot_kind, np.zeros(len(slot_lead), dtype=bool)
             )
@@ -110,8 +112,9 @@ def assign_to_leads(
             out = base.copy()
             out[free] = leads[lead_pos]
             # A rural weak school in a rural slot also counts as weak: judge by the rules.
-            if not _broken(problem, out, leads):
-                return out
+            kept = _within_loads(problem, out, leads, k)
+            if kept is not None:
+                return kept
         widest = len(leads) if max_k is None else min(max_k, len(leads))
         if k >= widest:
             _raise_unfilled(problem, leads, slot_lead, slot_kind, filled)
@@ -124,9 +127,10 @@ def _broken(problem: Problem, lead: NDArray[np.int64], leads: NDArray[np.int64])
 
 
 def broken_groups(
-    problem: Problem, lead: NDArray[np.int64], leads: NDArray[np.int64]
+    problem: Problem, lead: NDArray[np.int64], leads: NDArray[np.int64], *, loads: bool = True
 ) -> NDArray[np.int64]:
-    """The leads whose group breaks the size, pairing or weak-school rule."""
+    """The leads whose group breaks the size, pairing or weak-school rule, or (``loads``)
+    holds students outside its limits."""
     policy = problem.policy
     member = (lead >= 0) & (lead != np.arange(problem.n))
 
@@ -143,7 +147,46 @@ def broken_groups(
         bad |= count(problem.weak) < policy.min_weak_per_group
     if policy.min_weak_share:
         bad |= count(problem.weak) < policy.min_weak_share * (size + 1) - 1e-9
+    if loads and problem.weighs_students:
+        lo, hi = problem.load_limits()
+        at = lead >= 0
+        load = np.bincount(lead[at], weights=problem.students[at], minlength=problem.n)[leads]
+        bad |= (load < lo) | (load > hi[leads])
     return leads[bad]
+
+
+def _allowed(problem: Problem) -> Callable[[list[tuple[int, int]], NDArray[np.int64]], bool]:
+    """Whether moves ``[(school, new lead), ...]`` keep the distance cap, the sectors and
+    the count and mix rules of the groups they touch (for the repair of the loads)."""
+    cap = problem.cap_m()
+
+    def allowed(moves: list[tuple[int, int]], lead: NDArray[np.int64]) -> bool:
+        trial = lead.copy()
+        touched = set()
+        for i, b in moves:
+            if problem.km([i], [b])[0] * 1000.0 > cap:
+                return False
+            if problem.sector is not None and problem.sector[i] != problem.sector[b]:
+                return False
+            touched |= {int(trial[i]), int(b)}
+            trial[i] = b
+        groups = np.asarray(sorted(touched), dtype=np.int64)
+        return len(broken_groups(problem, trial, groups, loads=False)) == 0
+
+    return allowed
+
+
+def _within_loads(
+    problem: Problem, lead: NDArray[np.int64], leads: NDArray[np.int64], k: int
+) -> NDArray[np.int64] | None:
+    """A grouping that keeps every rule, loads included: ``lead`` itself, or ``lead`` with
+    its loads repaired; None when neither."""
+    if not _broken(problem, lead, leads):
+        return lead
+    if not problem.weighs_students or len(broken_groups(problem, lead, leads, loads=False)):
+        return None
+    fixed = repair_loads(problem, lead, leads, _allowed(problem), k=k)
+    return fixed if fixed is not None and not _broken(problem, fixed, leads) else None
 
 
 def _edges(problem, leads, free, slot_lead, slot_kind, k):
@@ -286,6 +329,13 @@ class State:
         self.pairing, self.min_weak = policy.pair_urban_rural, policy.min_weak_per_group
         self.weak_share = policy.min_weak_share
         self.sector = None if problem.sector is None else problem.sector.tolist()
+        self.loads = problem.weighs_students
+        if self.loads:
+            at = lead >= 0
+            self.students = problem.students.tolist()
+            self.load = np.bincount(lead[at], weights=problem.students[at], minlength=n).tolist()
+            self.load_lo, load_hi = problem.load_limits()
+            self.load_hi = load_hi.tolist()
 
 
 def improve(
@@ -311,13 +361,17 @@ def improve(
     nbr_k = min(10, len(movable) - 1)
     nbr = movable[nearest(problem.xy[movable], k=nbr_k)[0]].tolist() if nbr_k > 0 else None
     schools = movable.tolist()
+    deadline = start + time_limit
     for _ in range(50):
         improved = False
-        for r in rng.permutation(len(movable)).tolist():
+        for step, r in enumerate(rng.permutation(len(movable)).tolist()):
+            # every step keeps the rules: a pass cut at the deadline leaves a valid plan
+            if step % 512 == 511 and time.perf_counter() > deadline:
+                return np.asarray(state.lead, dtype=np.int64)
             improved |= _try_move(state, schools[r], cand[r], cand_d[r])
             if nbr is not None:
                 improved |= _try_swap(state, schools[r], nbr[r])
-        if not improved or time.perf_counter() - start > time_limit:
+        if not improved or time.perf_counter() > deadline:
             break
     return np.asarray(state.lead, dtype=np.int64)
 
@@ -357,6 +411,12 @@ def _can_leave(state: State, i: int, a: int, incoming: int = -1) -> bool:
     weak = state.weak[a] - state.is_weak[i] + weak_in
     if state.is_weak[i] and weak < state.min_weak:
         return False
+    if state.loads:
+        load = (
+            state.load[a] - state.students[i] + (state.students[incoming] if incoming >= 0 else 0)
+        )
+        if load < state.load_lo or load > state.load_hi[a]:
+            return False
     size = state.size[a] + (incoming >= 0)  # members after, plus the lead
     return not state.weak_share or weak >= state.weak_share * size - 1e-9
 
@@ -378,6 +438,8 @@ def move_allowed(state: State, i: int, b: int) -> bool:
 def _can_arrive(state: State, i: int, b: int, d: float) -> bool:
     """Whether the group of lead b takes school i as one more member, ``d`` metres from b."""
     if d > state.cap or state.size[b] + 1 > state.max_members:
+        return False
+    if state.loads and state.load[b] + state.students[i] > state.load_hi[b]:
         return False
     if state.sector is not None and state.sector[i] != state.sector[b]:
         return False
@@ -433,6 +495,9 @@ def _apply_move(state: State, i: int, a: int, b: int) -> None:
     state.rural[b] += rural
     state.weak[a] -= weak
     state.weak[b] += weak
+    if state.loads:
+        state.load[a] -= state.students[i]
+        state.load[b] += state.students[i]
 
 
 def _try_swap(state: State, i: int, others: list[int]) -> bool:

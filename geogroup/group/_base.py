@@ -63,29 +63,30 @@ ALL_RULES = frozenset(
         "levels",
         "fixed_group",
         "previous",
+        "group_students",
+        "capacity",
     }
+)
+
+
+_POLICY_RULES = (  # (rule, whether the policy asks for it)
+    ("n_groups", lambda p: p.n_groups is not None),
+    ("max_distance_km", lambda p: p.max_distance_km is not None),
+    ("max_travel_min", lambda p: p.max_travel_min is not None),
+    ("pair_urban_rural", lambda p: p.pair_urban_rural),
+    ("min_weak_per_group", lambda p: p.min_weak_per_group),
+    ("min_weak_share", lambda p: p.min_weak_share),
+    ("min_lead_spacing_km", lambda p: p.min_lead_spacing_km),
+    ("sectors", lambda p: p.sectors),
+    ("group_students", lambda p: p.group_students is not None),
+    ("capacity", lambda p: p.capacity_column),
 )
 
 
 def active_rules(policy: Policy, schools: pd.DataFrame, previous: Any) -> set[str]:
     """The rules this policy and these schools actually ask for."""
     rules_ = {"members", "leads", "levels"}
-    if policy.n_groups is not None:
-        rules_.add("n_groups")
-    if policy.max_distance_km is not None:
-        rules_.add("max_distance_km")
-    if policy.max_travel_min is not None:
-        rules_.add("max_travel_min")
-    if policy.pair_urban_rural:
-        rules_.add("pair_urban_rural")
-    if policy.min_weak_per_group:
-        rules_.add("min_weak_per_group")
-    if policy.min_weak_share:
-        rules_.add("min_weak_share")
-    if policy.min_lead_spacing_km:
-        rules_.add("min_lead_spacing_km")
-    if policy.sectors:
-        rules_.add("sectors")
+    rules_ |= {rule for rule, asked in _POLICY_RULES if asked(policy)}
     if S.FIXED_GROUP in schools and schools[S.FIXED_GROUP].notna().any():
         rules_.add("fixed_group")
     if previous is not None:
@@ -364,10 +365,16 @@ class BaseGrouper(BaseEstimator):
                 f"{type(schools).__name__}; read the file with read_schools() first"
             )
         missing = [c for c in (S.NAME, S.QUALITY) if c not in schools]
-        if missing or schools.crs is None:
+        if missing:
             raise InputError(
-                f"schools: missing column(s) {missing or ''} {'and a CRS' if schools.crs is None else ''}; "
-                "read the file with read_schools()"
+                f"schools: missing column(s) {', '.join(missing)}; read the file with "
+                "read_schools(), or name the columns as the data contract does"
+            )
+        if schools.crs is None and policy.sectors:
+            raise InputError(
+                "schools: the sector rule takes bearings in longitude and latitude, but the "
+                "schools have no CRS (a plain x/y plane); set the CRS of the coordinates "
+                "(.set_crs(...)) or drop 'sectors' from the policy"
             )
         if not schools.index.is_unique:
             dup = schools.index[schools.index.duplicated()].unique()[:5]
@@ -453,7 +460,7 @@ _UNIT_WORDS = ("province", "city", "county", "district", "town", "region", "stat
 
 def _warn_wide_area(grouped: gpd.GeoDataFrame, schools: gpd.GeoDataFrame) -> None:
     """Schools spread over far more than a county, grouped as one unit: suggest 'by'."""
-    if len(grouped) < 2:
+    if len(grouped) < 2 or grouped.crs is None:
         return
     lon, lat = grouped.geometry.x.to_numpy(), grouped.geometry.y.to_numpy()
     geod = pyproj.Geod(ellps="WGS84")

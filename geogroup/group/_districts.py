@@ -10,7 +10,13 @@ quality, each headed by one quality school, primary and middle schools mixed. Th
    are dropped, except those of the minimum spanning tree, which keep the graph connected:
    two towns are joined by their shortest link only, so a district can still cross the gap
    when the size rules leave no other way. ``max_distance_km`` bounds how far a member may
-   be from its lead.
+   be from its lead. A Delaunay pair is a pair of neighbours only when the two schools'
+   Voronoi cells, clipped to the study boundary, touch (not across a bay of the county
+   line), so that every district's polygon is one piece; with road
+   distances (``distances=``), only when the road between them is also at most twice
+   their straight line plus 0.5 km (schools facing each other across a river, far from
+   its bridge, are not). The pairs that keep the unit connected stay (least road km, else
+   least km first).
 2. **Leads.** As many districts as the rules allow (or the policy's ``n_groups``, or the
    leads it names): fixed leads and locked groups first, then the leads of a previous plan,
    then leads spread over the map.
@@ -53,7 +59,11 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyproj
+import scipy.sparse as sp
+import shapely
 from numpy.typing import NDArray
+from scipy.sparse.csgraph import minimum_spanning_tree
 
 from geogroup import rules
 from geogroup import schema as S
@@ -66,6 +76,7 @@ from geogroup.group._repair import Districts, settle, settle_mix
 from geogroup.locate import (
     DistanceTable,
     boundary_metric,
+    cells_touch,
     delaunay_edges,
     graph_from_edge_list,
     metric_crs,
@@ -77,6 +88,8 @@ from geogroup.policy import Policy, get_policy
 __all__ = ["DistrictGrouper"]
 
 _SHOWN = 10  # ids quoted in a message
+ROAD_DETOUR = 2.0  # with road distances, neighbours are at most this many times …
+ROAD_SLACK_KM = 0.5  # … their straight line apart by road, plus this
 
 
 class DistrictGrouper(BaseGrouper):
@@ -162,21 +175,29 @@ class DistrictGrouper(BaseGrouper):
         user_graph = _checked_graph(self.graph, schools)
         crs = metric_crs(schools)
         boundary_m = boundary_metric(self.boundary, schools, crs)
+        policy = get_policy(self.policy)
+        areas = _unit_areas(boundary_m, crs, schools, by, policy)
         self._user_graph = user_graph  # read by _solve, also in worker processes
+        self._areas = areas
         try:
             super().fit(schools, by=by, previous=previous, rejected=rejected, distances=distances)
         finally:
-            del self._user_graph
+            del self._user_graph, self._areas
         policy = self.plan_.policy
         # Rebuilt here rather than collected from _solve: units may run in other processes.
-        self.graph_ = user_graph if user_graph is not None else _delaunay_graph(schools, by, policy)
+        self.graph_ = (
+            user_graph
+            if user_graph is not None
+            else _delaunay_graph(schools, by, policy, distances, areas)
+        )
         layer = S.LEVEL if policy.levels == "same" and S.LEVEL in schools else None
         self.plan_.zones = zone_polygons(self.plan_.schools, boundary_m, crs, layer=layer)
         return self
 
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Solution:
         deadline = time.perf_counter() + self.time_limit
-        adj = _adjacency(problem, self._user_graph)
+        area = None if self._areas is None else self._areas.get(problem.label)
+        adj = _adjacency(problem, self._user_graph, area)
         g = target_group_count(problem)
         leads = _starting_leads(problem, g, rng)
         _check_lead_count(problem, leads, g)
@@ -239,11 +260,18 @@ def _is_connected(adj: list[list[int]], members: list[int]) -> bool:
     return len(seen) == len(inside)
 
 
-def _unit_pairs(problem: Problem, user_graph: nx.Graph | None) -> NDArray[np.int64]:
-    """Neighbouring positions of the unit's active schools, as (m, 2) pairs."""
+def _unit_pairs(
+    problem: Problem, user_graph: nx.Graph | None, area: shapely.Geometry | None = None
+) -> NDArray[np.int64]:
+    """Neighbouring positions of the unit's active schools, as (m, 2) pairs: Delaunay
+    neighbours whose cells touch inside the study ``area`` (when given) and that are near
+    along the roads (with a table); or the planner's graph."""
     active = np.flatnonzero(problem.active)
     if user_graph is None:
-        return active[delaunay_edges(problem.xy[active])]
+        pairs = active[delaunay_edges(problem.xy[active])]
+        if not len(pairs) or (area is None and problem.table is None):
+            return pairs
+        return _neighbours_kept(problem, pairs, area)
     pos = {sid: i for i, sid in enumerate(problem.ids)}
     sub = user_graph.subgraph(problem.ids[active].tolist())
     return np.array([(pos[a], pos[b]) for a, b in sub.edges if a != b], dtype=np.int64).reshape(
@@ -251,26 +279,83 @@ def _unit_pairs(problem: Problem, user_graph: nx.Graph | None) -> NDArray[np.int
     )
 
 
-def _adjacency(problem: Problem, user_graph: nx.Graph | None) -> list[list[int]]:
+def _neighbours_kept(
+    problem: Problem, pairs: NDArray[np.int64], area: shapely.Geometry | None
+) -> NDArray[np.int64]:
+    """Delaunay neighbours that stay neighbours:
+
+    * inside the study area, their Voronoi cells clipped to it share a border (two schools
+      on either side of a bay of the county line touch outside it only, and a district
+      holding both would be cut in two by the clipping);
+    * along the roads (a distance table), the road between them is at most
+      ``ROAD_DETOUR`` times the straight line plus ``ROAD_SLACK_KM`` (two schools facing
+      each other across a river, far from its bridge, are no neighbours).
+
+    Where dropping pairs splits the unit, the pairs of least road km (else straight km;
+    unknown ones last) that join the pieces again are put back (a minimum spanning tree)."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    straight = np.hypot(*(problem.xy[a] - problem.xy[b]).T) / 1000.0
+    keep = np.ones(len(pairs), dtype=bool) if area is None else cells_touch(problem.xy, pairs, area)
+    cost = straight
+    if problem.table is not None:
+        road = np.minimum(problem.table.km(a, b), problem.table.km(b, a))
+        keep &= road <= ROAD_DETOUR * straight + ROAD_SLACK_KM
+        cost = np.where(np.isfinite(road), road, 1e6 + straight)
+    weight = np.where(keep, 1e-9, cost + 1e-9)
+    tree = minimum_spanning_tree(
+        sp.coo_matrix((weight, (a, b)), shape=(problem.n, problem.n)).tocsr()
+    ).tocoo()
+    joined = {
+        (min(x, y), max(x, y)) for x, y in zip(tree.row.tolist(), tree.col.tolist(), strict=True)
+    }
+    back = np.array([(min(x, y), max(x, y)) in joined for x, y in pairs.tolist()], dtype=bool)
+    return pairs[keep | back]
+
+
+def _unit_areas(
+    boundary_m: shapely.Geometry,
+    crs: pyproj.CRS,
+    schools: gpd.GeoDataFrame,
+    by: str | None,
+    policy: Policy,
+) -> dict[str, shapely.Geometry]:
+    """The study area in each unit's metric CRS (the CRS its problem measures in)."""
+    wgs = gpd.GeoSeries([boundary_m], crs=crs).to_crs(S.WGS84)
+    return {
+        label: wgs.to_crs(metric_crs(schools.loc[index])).iloc[0]
+        for label, index in rules.split_units(schools, by, policy)
+    }
+
+
+def _adjacency(
+    problem: Problem, user_graph: nx.Graph | None, area: shapely.Geometry | None = None
+) -> list[list[int]]:
     """Neighbour positions of every school of the unit (inactive schools have none)."""
     adj: list[set[int]] = [set() for _ in range(problem.n)]
-    for a, b in _unit_pairs(problem, user_graph).tolist():
+    for a, b in _unit_pairs(problem, user_graph, area).tolist():
         adj[a].add(b)
         adj[b].add(a)
     return [sorted(s) for s in adj]
 
 
-def _delaunay_graph(schools: gpd.GeoDataFrame, by: str | None, policy: Policy) -> nx.Graph:
-    """The Delaunay graphs of all units, as the methods's _solve built them."""
+def _delaunay_graph(
+    schools: gpd.GeoDataFrame,
+    by: str | None,
+    policy: Policy,
+    distances: DistanceTable | None,
+    areas: dict[str, shapely.Geometry] | None,
+) -> nx.Graph:
+    """The Delaunay graphs of all units (along the roads, with a table), as _solve built them."""
     graph = nx.Graph()
     graph.add_nodes_from(schools.index)
     for label, index in rules.split_units(schools, by, policy):
         unit = schools.loc[index]
         try:
-            problem = prepare_problem(unit, policy, label=label)
+            table = None if distances is None else distances.for_unit(unit.index.to_numpy())
+            problem = prepare_problem(unit, policy, label=label, table=table)
         except InfeasibleError:
             continue  # the unit was left unassigned
-        pairs = _unit_pairs(problem, None)
+        pairs = _unit_pairs(problem, None, None if areas is None else areas.get(label))
         graph.add_edges_from(zip(problem.ids[pairs[:, 0]], problem.ids[pairs[:, 1]], strict=True))
     return graph
 

@@ -103,6 +103,7 @@ class ExactGrouper(BaseGrouper):
             restricted=bool(model.k < len(pool)),
             pairs=int(model.n_pairs),
             kept_start=bool(start is not None and lead is start),
+            priced_out=int(found.priced_out),
         )
         # HiGHS's bound is on the same objective: the gap is measured from the plan returned.
         sol.bound = found.bound
@@ -123,13 +124,21 @@ class ExactGrouper(BaseGrouper):
             if restricted and start is None and model.surely_infeasible():
                 found = Result(status="infeasible", bound=None, infeasible=True)
             else:
+                excluded = None
+                if start is not None and not restricted:
+                    # with every pair modelled, the start prices out the pairs it beats
+                    excluded, _ = model.priced_out(
+                        evaluate(problem, start)["objective"], left / 3, keep=start
+                    )
                 found = model.solve(
-                    time_limit=left,
+                    time_limit=deadline - time.perf_counter(),
                     mip_gap=self.mip_gap,
                     seed=int(self.random_state or 0),
                     threads=self.threads,
                     start=start,
+                    excluded=excluded,
                 )
+                found.priced_out = 0 if excluded is None else len(excluded)
             if not (found.infeasible and restricted):
                 return found, model
             k = min(2 * k, pool)

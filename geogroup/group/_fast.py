@@ -188,6 +188,8 @@ class FastGrouper(BaseGrouper):
             lead, closed = self._close_leads(problem, leads, lead, start)
             lead, swapped = self._swap_leads(problem, lead, start)
             starts = [lead]
+        # the first plans keeping every rule ended past the limit: they are returned as made
+        first_seconds = time.perf_counter() - start
         best, best_obj = None, np.inf
         for lead in starts:
             trial = self._improve(problem, lead, rng, start)
@@ -204,6 +206,7 @@ class FastGrouper(BaseGrouper):
                 trial_obj = evaluate(problem, trial)["objective"]
                 if trial_obj < best_obj - 1e-12:
                     best, best_obj = trial, trial_obj
+        best, best_obj = self._placed_by_model(problem, best, best_obj)
         for _ in range(self.recentre_rounds if problem.policy.lead_rule[0] != "ids" else 0):
             moved_leads = _recentred(problem, best)
             if moved_leads is None or self._left() <= 0:
@@ -217,15 +220,36 @@ class FastGrouper(BaseGrouper):
                 break
             best, best_obj = trial, trial_obj
         n_groups = len(np.unique(best[best >= 0]))
-        return solution_from(
-            problem,
-            best,
-            "heuristic",
-            n_groups=n_groups,
-            start=start_kind,
-            closed=closed,
-            swapped=swapped,
+        detail: dict[str, Any] = {
+            "n_groups": n_groups,
+            "start": start_kind,
+            "closed": closed,
+            "swapped": swapped,
+        }
+        if first_seconds > self.time_limit:
+            detail["over_time_limit"] = _over_time_limit(first_seconds, self.time_limit)
+        return solution_from(problem, best, "heuristic", **detail)
+
+    def _placed_by_model(self, problem, lead, objective):
+        """Under a students rule, the members placed again by the model with these leads
+        open (a generalised assignment, which moves and swaps solve poorly when the loads
+        bind), within a third of the time left; the better of the two."""
+        n_pairs = int(problem.active.sum()) * self.k
+        if not problem.weighs_students or n_pairs > self.lp_max_pairs or self._left() <= 0:
+            return lead, objective
+        leads = np.unique(lead[lead >= 0])
+        model = Model(problem, self.k, start=lead)
+        found = model.solve(
+            time_limit=min(self._left() / 3, 5.0),
+            mip_gap=1e-4,
+            seed=int(self.random_state or 0),
+            start=lead,
+            leads=leads,
         )
+        if found.lead is None or judge(problem, found.lead):
+            return lead, objective
+        placed = evaluate(problem, found.lead)["objective"]
+        return (found.lead, placed) if placed < objective - 1e-12 else (lead, objective)
 
     def _swap_leads(self, problem, lead, start):
         """Hand a group's lead role to a nearby candidate that is not leading, when the
@@ -521,3 +545,11 @@ def _recentred(problem: Problem, lead: NDArray[np.int64]) -> NDArray[np.int64] |
         changed |= best != h
         new.append(best)
     return np.asarray(sorted(new), dtype=np.int64) if changed else None
+
+
+def _over_time_limit(seconds: float, time_limit: float) -> str:
+    """The note of a plan whose first grouping keeping every rule ended past the limit."""
+    return (
+        f"the first grouping keeping every rule took {seconds:.1f} s, past "
+        f"time_limit={time_limit:g} s; it is returned with little or no improvement"
+    )

@@ -11,6 +11,7 @@ of group j's quality from the mean. Constraints::
     Σ_{i rural} x[i, j] >= y_j             城乡结对, for urban j (when the policy asks)
     Σ_{i weak} x[i, j] >= w_min·y_j        weak-school quota (when the policy asks)
     Σ_i (weak_i − s)·x[i, j] >= 0           weak share s of each group (min_weak_share)
+    lo·y_j <= Σ_i s_i x[i, j] <= hi_j·y_j   students of each group (group_students, capacity)
     -e_j <= Σ_i z_i x[i, j] <= e_j          balance
     y_j + y_k <= 1                         leads closer than the minimum spacing
     G_lo <= Σ_j y_j <= G_hi                number of groups (fixed when the policy says)
@@ -70,6 +71,7 @@ class Result:
     bound: float | None
     infeasible: bool = False
     lead: NDArray[np.int64] | None = None
+    priced_out: int = 0  # pairs held at 0 by reduced-cost fixing
 
 
 class Model:
@@ -227,8 +229,12 @@ class Model:
         seed: int,
         threads: int | None = None,
         start: NDArray[np.int64] | None = None,
+        leads: NDArray[np.int64] | None = None,
+        excluded: NDArray[np.int64] | None = None,
     ) -> Result:
-        """Solve the MIP within ``time_limit`` seconds, from ``start`` when given."""
+        """Solve the MIP within ``time_limit`` seconds, from ``start`` when given; with
+        ``leads``, exactly those lead (the assignment alone is optimised); the pair columns
+        ``excluded`` (:meth:`priced_out`) are held at 0."""
         h = quiet_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
@@ -236,7 +242,21 @@ class Model:
         h.setOptionValue("random_seed", int(seed))
         if threads:
             h.setOptionValue("threads", int(threads))
-        h.passModel(self._lp())
+        lp = self._lp()
+        if excluded is not None and len(excluded):
+            upper = np.asarray(lp.col_upper_)
+            upper[excluded] = 0.0
+            lp.col_upper_ = upper
+        free = self.n_pairs - (0 if excluded is None else len(excluded))
+        if free > _PROBING_LIMIT:  # HiGHS's probing alone can outlast the time limit
+            h.setOptionValue("presolve", "off")
+        if leads is not None:
+            lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+            is_open = np.isin(self.pair_j, leads)
+            upper[: self.n_pairs][~is_open] = 0.0
+            lower[: self.n_pairs][is_open & (self.pair_i == self.pair_j)] = 1.0
+            lp.col_lower_, lp.col_upper_ = lower, upper
+        h.passModel(lp)
         values = None if start is None else self.start_values(start)
         if values is not None:
             warm = highspy.HighsSolution()
@@ -257,6 +277,35 @@ class Model:
             result.lead = np.full(self.p.n, -1, dtype=np.int64)
             result.lead[self.pair_i[x]] = self.pair_j[x]
         return result
+
+    def priced_out(
+        self, objective: float, time_limit: float, keep: NDArray[np.int64] | None = None
+    ) -> tuple[NDArray[np.int64], float | None]:
+        """Member pairs that no grouping better than ``objective`` can use, by reduced-cost
+        fixing on the LP relaxation: a pair whose reduced cost exceeds ``objective`` minus
+        the relaxation's optimum would lift every grouping using it above ``objective``.
+        Returns those columns (never a pair of the grouping ``keep``) and the relaxation's
+        optimum (None, and no column, when it is not solved within ``time_limit``)."""
+        h = quiet_highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("parallel", "off")
+        h.setOptionValue("random_seed", 0)
+        h.setOptionValue("time_limit", max(float(time_limit), 0.01))
+        lp = self._lp()
+        lp.integrality_ = []
+        h.passModel(lp)
+        h.run()
+        none = np.zeros(0, dtype=np.int64)
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return none, None
+        bound = float(h.getInfo().objective_function_value)
+        reduced = np.asarray(h.getSolution().col_dual)[: self.n_pairs]
+        margin = objective - bound + 1e-9 * max(1.0, abs(objective))
+        out = np.flatnonzero((reduced > margin) & (self.pair_i != self.pair_j))
+        if keep is not None:
+            out = out[keep[self.pair_i[out]] != self.pair_j[out]]
+        return out, bound
 
     def _lp(self) -> highspy.HighsLp:
         p, policy = self.p, self.p.policy
@@ -361,7 +410,29 @@ class Model:
             )
         if policy.min_weak_share:
             self._share_rows(rows, lead_c, members)
+        if p.weighs_students:
+            self._load_rows(rows)
         self._balance_rows(rows, lead_c)
+
+    def _load_rows(self, rows) -> None:
+        """lo·y_j <= Σ_i s_i·x[i, j] <= hi_j·y_j for each lead j, its own students included
+        (x[j, j] = y_j), hi_j the lesser of the group maximum and j's capacity; and the
+        cut Σ_j hi_j·y_j >= Σ_i s_i (the open groups hold every student)."""
+        p = self.p
+        lo, hi = p.load_limits()
+        own_pair = self.pair_i == self.pair_j
+        s = p.students[self.pair_i]
+        cap = hi[self.pair_j]
+        upper = np.flatnonzero(np.isfinite(cap))  # the pairs of leads with an upper limit
+        coef = s[upper] - np.where(own_pair[upper], cap[upper], 0.0)
+        rows.add_block(self.lead_c[upper], upper, coef, -np.inf, 0.0, len(self.pool))
+        if math.isfinite(lo) and lo > 0:
+            coef = s - np.where(own_pair, lo, 0.0)
+            rows.add_block(self.lead_c, np.arange(self.n_pairs), coef, 0.0, np.inf, len(self.pool))
+        own = np.flatnonzero(own_pair)
+        if np.isfinite(cap[own]).all() and len(own):
+            total = float(p.students[self.active].sum())
+            rows.add_block(np.zeros(len(own)), own, cap[own], total, np.inf, 1)
 
     def _share_rows(self, rows, lead_c, members) -> None:
         """Σ_i (weak member_i − share)·x[i, j] >= 0 for each lead j, its own pair included: the
@@ -430,6 +501,9 @@ class Model:
                     1.0,
                     len(pairs),
                 )
+
+
+_PROBING_LIMIT = 20_000  # pair columns beyond which HiGHS runs without presolve
 
 
 def _rank_within(group: NDArray[np.int64], key: NDArray[np.float64]) -> NDArray[np.int64]:

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from geogroup import rules
 from geogroup import schema as S
 from geogroup.errors import InfeasibleError
+from geogroup.group._loads import load_bound, mark_enrolment
 from geogroup.group._problem import Problem
 from geogroup.locate import UnitDistances, nearest
 from geogroup.policy import Policy
@@ -59,6 +60,7 @@ def prepare_problem(
     )
     _mark_leads(problem, schools)
     _mark_locked(problem, schools)
+    mark_enrolment(problem, schools)
     if previous_lead is not None:
         pos = {sid: i for i, sid in enumerate(ids)}
         prev = previous_lead.reindex(ids)
@@ -169,7 +171,7 @@ def _check_feasible(problem: Problem) -> None:
     if n_pool < g_lo:
         raise InfeasibleError(
             f"{what} need at least {g_lo} leads, but only {n_pool} schools may lead "
-            f"(policy 'leads' = {policy.leads!r}); relax 'leads' (a larger top share or more "
+            f"(policy 'leads' = {policy.leads!r}: {problem.leads_used}); relax 'leads' (a larger top share or more "
             "candidates) or raise the maximum of 'members'"
         )
     problem.n_groups_range = (max(g_lo, n_must), min(g_hi, n_pool))
@@ -295,7 +297,14 @@ def _sector_bound(problem: Problem) -> str | None:
     return None
 
 
-_MIX_CHECKS = (_pairing_bound, _weak_bound, _weak_share_bound, _spacing_bound, _sector_bound)
+_MIX_CHECKS = (
+    _pairing_bound,
+    _weak_bound,
+    _weak_share_bound,
+    _spacing_bound,
+    _sector_bound,
+    load_bound,
+)
 
 
 def _check_fixed_spacing(problem: Problem) -> None:

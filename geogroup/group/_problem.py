@@ -59,6 +59,8 @@ class Problem:
     leads_used: str = ""  # the lead rule that applied, in words
     sector: NDArray[np.int64] | None = None  # under the sector rule: each school's sector
     table: UnitDistances | None = None  # distances along roads (or given); None: straight
+    students: NDArray[np.float64] | None = None  # under a students rule: each school's students
+    capacity: NDArray[np.float64] | None = None  # under capacity_column: each school's, or NaN
 
     @property
     def n(self) -> int:
@@ -123,6 +125,22 @@ class Problem:
             valid = idx >= 0
             km[valid] = self.km(np.repeat(rows, idx.shape[1])[valid.ravel()], heads[idx[valid]])
         return idx, km
+
+    @property
+    def weighs_students(self) -> bool:
+        """Whether a rule limits the students of a group (``group_students``, ``capacity``)."""
+        return self.students is not None
+
+    def load_limits(self) -> tuple[float, NDArray[np.float64]]:
+        """The fewest students a group may hold, and the most a group led by each school
+        may hold (inf: no limit), tolerance included: compare with ``>=`` and ``<=``."""
+        tol = rules.STUDENTS_TOLERANCE
+        limits = self.policy.group_students
+        lo = -math.inf if limits is None else limits[0] - tol
+        hi = np.full(self.n, math.inf if limits is None else limits[1] + tol)
+        if self.capacity is not None:
+            hi = np.minimum(hi, np.where(np.isnan(self.capacity), -math.inf, self.capacity + tol))
+        return lo, hi
 
     def spaced_m(self) -> float:
         """The shortest distance two leads may be apart, in metres (tolerance included):
@@ -211,5 +229,8 @@ def judge(problem: Problem, lead: NDArray[np.int64]) -> list[dict]:
         ),
         has_reason=reason,
         sector=p.sector,
+        table=p.table,
+        students=p.students,
+        capacity=p.capacity,
     )
     return rules.violations(arrays, p.policy)

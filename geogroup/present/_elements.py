@@ -1,19 +1,23 @@
 """geogroup's folium elements: raw HTML, scripts made at render time, the legend, the
-asset rewriter, and the school search.
+asset rewriter, layers made by the page's own JavaScript, and the school search.
 
 The classes are made on first use (:func:`elements`), because folium is imported only when
 a map is drawn: importing geogroup does not import it.
+
+Scripts that carry data from the input (``Script``, ``JsLayer``) put their text into the
+page as it is. folium's own elements put a rendered script into the page as a new Jinja
+template, which would read ``{{ … }}`` or ``{% … %}`` in a school's name as template code
+(and spend a second tokenising a province's data).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from geogroup.present._assets import rewrite_links
+from geogroup.present._assets import AssetSource, rewrite_links
 
 __all__ = ["elements"]
 
@@ -90,11 +94,8 @@ def _search_elements() -> SimpleNamespace:
 
 
 @functools.cache
-def elements() -> SimpleNamespace:
-    """geogroup's element classes by name (``Raw``, ``Script``, ``Legend``, ``Assets``,
-    ``LayerUnion``, ``SchoolSearch``) and ``links``, branca's JS and CSS link classes."""
-    from branca.element import CssLink, Element, JavascriptLink, MacroElement
-    from folium.template import Template
+def _raw() -> type:
+    from branca.element import Element
 
     class Raw(Element):
         """Literal HTML, not a template (so ``{{`` in a library's code stays as it is)."""
@@ -106,19 +107,57 @@ def elements() -> SimpleNamespace:
         def render(self, **kwargs: Any) -> str:
             return self.text
 
+    return Raw
+
+
+@functools.cache
+def _script_elements() -> SimpleNamespace:
+    """``Script`` (code made at render time) and ``JsLayer`` (a layer made by code), both
+    written into the page's script as literal text."""
+    from branca.element import MacroElement
+    from folium.map import Layer
+    from folium.template import Template
+
+    raw = _raw()
+
     class Script(MacroElement):
         """A script whose code is made at render time by ``make()``."""
 
-        _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
-
         def __init__(self, make: Callable[[], str]) -> None:
             super().__init__()
+            self._name = "geogroup_script"
             self.make = make
-            self.code = ""
 
         def render(self, **kwargs: Any) -> None:
-            self.code = self.make()
-            super().render(**kwargs)
+            self.get_root().script.add_child(raw(self.make()), name=self.get_name())
+
+    class JsLayer(Layer):
+        """A layer made by a JavaScript expression (``code``, geogroup's own text: its data
+        is escaped JSON), listed in the layer control as ``name`` (escaped HTML)."""
+
+        _template = Template("")
+
+        def __init__(self, code: str, name: str, *, show: bool = True) -> None:
+            super().__init__(name=name, overlay=True, control=True, show=show)
+            self._name = "geogroup_layer"
+            self.code = code
+
+        def render(self, **kwargs: Any) -> None:
+            text = f"var {self.get_name()} = {self.code};"
+            self.get_root().script.add_child(raw(text), name=self.get_name())
+            super().render(**kwargs)  # adds the layer to the map when shown
+
+    return SimpleNamespace(Script=Script, JsLayer=JsLayer)
+
+
+@functools.cache
+def elements() -> SimpleNamespace:
+    """geogroup's element classes by name (``Raw``, ``Script``, ``Legend``, ``Assets``,
+    ``JsLayer``, ``LayerUnion``, ``SchoolSearch``) and ``links``, branca's JS and CSS link
+    classes."""
+    from branca.element import CssLink, Element, JavascriptLink
+
+    raw = _raw()
 
     class Legend(Element):
         """The legend box; ``title`` and ``sections`` are HTML made of escaped text
@@ -139,19 +178,19 @@ def elements() -> SimpleNamespace:
     class Assets(Element):
         """Rewrites the page's JS/CSS links after the map has rendered (see ``_assets.rewrite_links``)."""
 
-        def __init__(self, source: str | Path) -> None:
+        def __init__(self, source: AssetSource) -> None:
             super().__init__()
             self.source = source
 
         def render(self, **kwargs: Any) -> str:
-            rewrite_links(self.get_root().header, self.source, Raw, (JavascriptLink, CssLink))
+            rewrite_links(self.get_root().header, self.source, raw, (JavascriptLink, CssLink))
             return ""
 
     return SimpleNamespace(
-        Raw=Raw,
-        Script=Script,
+        Raw=raw,
         Legend=Legend,
         Assets=Assets,
         links=(JavascriptLink, CssLink),
+        **vars(_script_elements()),
         **vars(_search_elements()),
     )

@@ -14,7 +14,7 @@ from geogroup.present._features import PlanData, school_style
 from geogroup.present._options import MapOptions
 from geogroup.present._text import escape
 
-__all__ = ["legend_row", "legend_section", "symbol"]
+__all__ = ["basemap_notes", "legend_row", "legend_section", "plan_title", "symbol"]
 
 _LEGEND_GROUPS = 24  # list groups one by one up to this many
 
@@ -50,28 +50,63 @@ def _legend_groups(data: PlanData, labels: dict[str, str]) -> str:
     return head + rows
 
 
+def plan_title(policy: str, method: str, labels: dict[str, str]) -> str:
+    """A plan's policy and method in the map's language: a preset's or a method's known
+    name translated, any other name (a planner's own policy) as it is.
+
+    Examples
+    --------
+    >>> from geogroup.present._labels import MAP_LABELS
+    >>> plan_title("shandong", "fast", MAP_LABELS["zh"])
+    '山东（2021） · 快速法'
+    >>> plan_title("my-county", "fast", MAP_LABELS["en"])
+    'my-county · fast heuristic'
+    """
+    parts = [
+        labels.get(f"policy:{policy}", policy) if policy else "",
+        labels.get(f"method:{method}", method) if method else "",
+    ]
+    return labels["title_join"].join(p for p in parts if p)
+
+
+def basemap_notes(opts: MapOptions, unshifted: int) -> list[str]:
+    """What the basemap is, and what was done for AMap's GCJ-02 tiles."""
+    labels = opts.labels
+    if opts.basemap is None:  # drawn onto a map of the user's: its basemap is theirs
+        return []
+    if opts.basemap == "none":
+        return [labels["basemap_none_note"]]
+    notes = [labels["basemap_note"].format(name=labels[f"basemap_{opts.basemap}"])]
+    if opts.gcj:
+        notes.append(labels["amap_note"])
+        if unshifted:
+            notes.append(labels["amap_outside"].format(n=unshifted))
+    return notes
+
+
 def _notes(data: PlanData, opts: MapOptions) -> list[str]:
     labels = opts.labels
     notes = []
     if not data.detailed:
         notes.append(labels["detail"].format(limit=opts.detail_limit))
-    if opts.gcj:
-        notes.append(labels["amap_note"])
+    notes.extend(basemap_notes(opts, data.unshifted))
     if data.rejected:
         notes.append(labels["rejected"].format(n=data.rejected))
     return notes
 
 
 def legend_section(data: PlanData, opts: MapOptions, label: str) -> str:
-    """The legend's section of one plan, titled with ``label`` and the plan's own title."""
+    """The legend's section of one plan, titled with ``label`` and the plan's policy and
+    method (in the map's language)."""
     labels = opts.labels
-    roles = data.schools[S.ROLE].astype(str)
     counts = labels["counts"].format(
         schools=len(data.schools),
         groups=len(data.groups),
-        unassigned=int((roles == S.UNASSIGNED).sum()),
+        unassigned=int((data.roles == S.UNASSIGNED).sum()),
     )
-    title = " · ".join(t for t in (label, data.title) if t)
+    title = labels["title_join"].join(
+        t for t in (label, plan_title(data.policy, data.method, labels)) if t
+    )
     sample = PALETTE[0]
     symbols = [
         (school_style(S.LEAD, S.URBAN, sample), labels["lead_symbol"]),

@@ -15,18 +15,29 @@ Colours
     groups differ.
 Basemaps
     ``'osm'`` (OpenStreetMap, CartoDB positron a click away), ``'light'`` (positron first),
-    ``'amap'`` (高德; its tiles are GCJ-02, so every geometry drawn is shifted into GCJ-02
-    vertex by vertex and sits on AMap's streets) and ``'none'`` (a blank background).
+    ``'amap'`` (高德, reachable in China; its tiles of mainland China are GCJ-02, so every
+    vertex drawn there is shifted into GCJ-02 and sits on AMap's streets, and a place
+    outside is drawn as it is, with a warning: ``_china``) and ``'none'`` (a blank
+    background). Unset, a Chinese map of schools in mainland China gets AMap, any other
+    OpenStreetMap; the legend names the basemap.
 Assets
-    Where the map's JavaScript and CSS come from: ``'cdn'`` (folium's defaults, needs the
-    internet), a base URL of a mirror (each file is fetched as ``<base>/<file name>``), or a
-    local folder whose files are inlined, which makes one self-contained file that opens
-    offline (tiles aside). ``tests/browser/setup.sh`` fills such a folder from npm
-    (``_assets``).
+    Where the map's JavaScript and CSS come from: ``'auto'`` (the files that
+    ``geogroup assets`` downloaded, inlined, when present; else the CDNs), ``'cdn'``
+    (folium's defaults, needs the internet), a base URL of a mirror (each file is fetched as
+    ``<base>/<file name>``), or a local folder whose files are inlined. Inlined, the map is
+    one self-contained file that opens offline, tiles aside (``_assets``, ``_fetch``). A map
+    whose scripts cannot load says so in the page, and which command makes maps that work
+    offline.
 Size
-    Schools are one GeoJSON layer of circle markers drawn on a canvas; above
-    ``detail_limit`` schools the links are left out and the hulls simplified (the legend
-    says so). The HTML grows linearly with the schools: ``bench/maps_results.md``.
+    Schools go to the page as columns that its script turns into one GeoJSON layer of
+    circle markers drawn on a canvas; above ``detail_limit`` schools the links are left out
+    and the hulls simplified (the legend says so). The HTML grows linearly with the
+    schools: ``bench/maps_results.md``.
+Labels and sectors
+    Each group's id and lead are written at its centre while the groups in view are spread
+    out enough to read (a county, not a province); under the sector rule the sector
+    boundaries of each unit are drawn from its centre, with the sectors' names
+    (``_overlays``).
 Safety
     Every string from the input passes through :func:`html.escape` before it reaches HTML
     (popups, tooltips, legend, layer names, search labels), and data written into scripts
@@ -34,8 +45,9 @@ Safety
 Modules
     This one adds the layers to a folium map and writes it; ``_options`` checks the options
     (labels from ``labels/*.toml``), ``_features`` turns a plan into GeoJSON features,
-    ``_legend`` writes the legend, ``_mapjs`` and ``static/`` hold the page's JavaScript and
-    CSS, ``_elements`` geogroup's folium elements.
+    ``_legend`` writes the legend, ``_overlays`` the labels and sectors, ``_mapjs`` and
+    ``static/`` hold the page's JavaScript and CSS, ``_elements`` geogroup's folium
+    elements.
 
 folium is imported inside the functions (as in geopandas' ``explore``), so importing
 geogroup does not import it.
@@ -43,6 +55,8 @@ geogroup does not import it.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -55,7 +69,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geogroup import schema as S
 from geogroup.errors import InputError
 from geogroup.evaluate import compare_plans
 from geogroup.outputs import atomic_write
@@ -69,22 +82,32 @@ from geogroup.present._features import (
     area_features,
     collection,
     display,
-    geojson,
+    feature_text,
     group_rows,
     link_features,
     plan_data,
-    school_features,
+    school_columns,
 )
-from geogroup.present._legend import legend_row, legend_section, symbol
-from geogroup.present._mapjs import feature_js, page_css, page_js, registry_js
+from geogroup.present._legend import legend_row, legend_section, plan_title, symbol
+from geogroup.present._mapjs import (
+    labels_js,
+    layer_js,
+    notice_js,
+    page_css,
+    page_js,
+    registry_js,
+)
 from geogroup.present._options import (
     BASEMAP_LAYERS,
     BASEMAPS,
     DETAIL_LIMIT,
     TILES,
     MapOptions,
+    chosen_basemap,
     map_options,
 )
+from geogroup.present._overlays import boundary_shapes, group_label_items, sector_overlay
+from geogroup.present._routes import route_layer
 from geogroup.present._text import escape, is_missing, script_json
 
 if TYPE_CHECKING:
@@ -112,6 +135,7 @@ class _State:
 
     legend: Any
     union: Any
+    basemap: str | None
     plans: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -141,14 +165,15 @@ def _new_map(opts: MapOptions) -> folium.Map:
     m.default_css = [
         (k, u) for k, u in m.default_css if k not in {"glyphicons_css", "awesome_rotate_css"}
     ]
-    for i, key in enumerate(BASEMAP_LAYERS[opts.basemap]):
+    basemap = opts.basemap or "osm"
+    for i, key in enumerate(BASEMAP_LAYERS[basemap]):
         _tile_layer(key, opts, show=i == 0).add_to(m)
     labels = opts.labels
     Fullscreen(
         position="topleft", title=labels["fullscreen"], title_cancel=labels["fullscreen_exit"]
     ).add_to(m)
-    if opts.basemap != "none":
-        url, subdomains, attr = TILES[BASEMAP_LAYERS[opts.basemap][0]]
+    if basemap != "none":
+        url, subdomains, attr = TILES[BASEMAP_LAYERS[basemap][0]]
         mini = folium.TileLayer(tiles=opts.tiles_url or url, attr=attr, subdomains=subdomains)
         MiniMap(tile_layer=mini, position="bottomright", toggle_display=True).add_to(m)
     el = elements()
@@ -164,6 +189,7 @@ def _state(m: folium.Map, opts: MapOptions) -> _State:
 
     el = elements()
     root = m.get_root()
+    root.header.add_child(el.Raw(notice_js(opts.labels)), name="geogroup_notice")
     root.header.add_child(el.Raw(page_css()), name="geogroup_css")
     root.header.add_child(el.Raw(page_js(opts.labels)), name="geogroup_js")
     legend = el.Legend()
@@ -173,7 +199,7 @@ def _state(m: folium.Map, opts: MapOptions) -> _State:
     m.add_child(union, name="geogroup_search_layers")
     search = el.SchoolSearch(union, opts.labels["search"], escape(opts.labels["search_none"]))
     m.add_child(search, name="geogroup_search")
-    state = _State(legend=legend, union=union)
+    state = _State(legend=legend, union=union, basemap=opts.basemap)
     registry = el.Script(lambda: registry_js(m.get_name(), state.plans))
     m.add_child(registry, name="geogroup_registry")
     if not any(isinstance(c, LayerControl) for c in m._children.values()):
@@ -192,34 +218,17 @@ def _finish(m: folium.Map, state: _State, opts: MapOptions) -> None:
     for key in [k for k, c in m._children.items() if isinstance(c, LayerControl)]:
         m._children[key] = m._children.pop(key)
     root = m.get_root()
-    if opts.assets != "cdn":
+    if opts.assets.kind != "cdn":
         root._children.pop("geogroup_assets", None)
         root.add_child(elements().Assets(opts.assets), name="geogroup_assets")
         check_assets(m, opts.assets)
 
 
-def _geojson_layer(
-    data: dict,
-    name: str,
-    *,
-    show: bool = True,
-    points: bool = False,
-    on_each: str | None = None,
-    interactive: bool = True,
-) -> Any:
-    import folium
-    from folium.utilities import JsCode
-
-    return folium.GeoJson(
-        data,
-        name=name,
-        show=show,
-        overlay=True,
-        control=True,
-        marker=folium.CircleMarker() if points else None,
-        on_each_feature=JsCode(on_each) if on_each else None,
-        interactive=interactive,
-    )
+def _layer(code: str, name: str, *, show: bool = True) -> Any:
+    """A layer made by ``code``, named ``name`` (escaped HTML) in the layer control; braces
+    as entities, since folium's layer control reads its own output as a Jinja template."""
+    name = name.replace("{", "&#123;").replace("}", "&#125;")
+    return elements().JsLayer(code, name, show=show)
 
 
 def _add_plan(
@@ -239,85 +248,62 @@ def _add_plan(
     data = plan_data(plan, opts, colors, notes or {})
     styles = Styles()
     prefix = f"{escape(label)}: " if label else ""
+    rows = group_rows(data)
     table = elements().Script(
         lambda: (
-            f"var {table.get_name()}_groups = {script_json(group_rows(data))};\n"
+            f"var {table.get_name()}_groups = {script_json(rows)};\n"
             f"var {table.get_name()}_styles = {script_json(styles.items)};"
         )
     )
     m.add_child(table)
+    name = table.get_name()
     entry: dict[str, Any] = {"label": label}
+
+    def add(key: str, code: str, layer_name: str) -> Any:
+        layer = _layer(code, prefix + escape(layer_name), show=show)
+        entry[key] = layer.add_to(m).get_name()
+        return layer
+
     if len(data.groups):
         kind = "layer_zones" if data.zones else "layer_hulls"
-        areas = _geojson_layer(
-            collection(area_features(data, styles)),
-            prefix + escape(labels[kind]),
-            show=show,
-            on_each=feature_js("area", table.get_name()),
-        )
-        entry["areas"] = areas.add_to(m).get_name()
+        add("areas", layer_js(collection(area_features(data, styles)), "area", name), labels[kind])
     if len(data.groups) and data.detailed:
-        links = _geojson_layer(
-            collection(link_features(data, styles)),
-            prefix + escape(labels["layer_links"]),
-            show=show,
-            interactive=False,
-            on_each=feature_js("link", table.get_name()),
+        links = collection(link_features(data, styles))
+        add("links", layer_js(links, "link", name, interactive=False), labels["layer_links"])
+    sectors = sector_overlay(data, data.sectors, opts)
+    if sectors is not None:
+        lines, items = sectors
+        code = (
+            f"L.layerGroup([{layer_js(lines, 'sector', None, interactive=False)}, "
+            f"{labels_js(items, collide=False)}])"
         )
-        entry["links"] = links.add_to(m).get_name()
-    grouped, others = school_features(data, styles)
-    for key, features in (("unassigned", others), ("schools", grouped)):
-        if features:
-            layer = _geojson_layer(
-                collection(features),
-                prefix + escape(labels[f"layer_{key}"]),
-                show=show,
-                points=True,
-                on_each=feature_js("school", table.get_name()),
-            ).add_to(m)
-            entry[key] = layer.get_name()
+        add("sectors", code, labels["layer_sectors"])
+    grouped, others = school_columns(data, styles)
+    for key, columns in (("unassigned", others), ("schools", grouped)):
+        if columns["x"]:
+            layer = add(key, layer_js(script_json(columns), "school", name), labels[f"layer_{key}"])
             if searchable:
                 state.union.members.append(layer)
+    if len(data.groups):
+        items = group_label_items(data)
+        add("labels", labels_js(items, collide=True), labels["layer_labels"])
     state.plans.append(entry)
     state.legend.sections.append(legend_section(data, opts, label))
     return data
 
 
 def _add_boundary(m: folium.Map, boundary: Any, opts: MapOptions, state: _State) -> np.ndarray:
-    shapes = _boundary_shapes(boundary)
+    shapes = boundary_shapes(boundary)
     geoms = display(shapes, opts.gcj)
     style = {"color": "#333333", "weight": 2, "opacity": 0.9, "dashArray": "6 4", "fill": False}
     features = [
-        {
-            "type": "Feature",
-            "geometry": geojson(g),
-            "properties": {"kind": "boundary", "style": style},
-        }
-        for g in geoms
+        feature_text(text, {"kind": "boundary", "style": style})
+        for text in shapely.to_geojson(geoms).tolist()
     ]
-    layer = _geojson_layer(
-        collection(features), escape(opts.labels["layer_boundary"]), interactive=False
-    ).add_to(m)
+    code = layer_js(collection(features), "boundary", None, interactive=False)
+    layer = _layer(code, escape(opts.labels["layer_boundary"])).add_to(m)
     state.plans[-1]["boundary"] = layer.get_name()
     return np.asarray(shapely.total_bounds(geoms))
-
-
-def _boundary_shapes(boundary: Any) -> np.ndarray:
-    if isinstance(boundary, str | os.PathLike):
-        path = Path(boundary)
-        if not path.is_file():
-            raise InputError(f"boundary: file {str(path)!r} does not exist")
-        boundary = gpd.read_file(path)
-    if isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
-        series = boundary.geometry if isinstance(boundary, gpd.GeoDataFrame) else boundary
-        series = series.to_crs(S.WGS84) if series.crs else series.set_crs(S.WGS84)
-        return series.to_numpy()
-    if isinstance(boundary, shapely.Geometry):
-        return np.array([boundary], dtype=object)
-    raise InputError(
-        "boundary: expected a GeoDataFrame, a GeoSeries, a shapely geometry (WGS-84) or a "
-        f"path to a vector file, got {type(boundary).__name__}"
-    )
 
 
 def _highlight_notes(highlight: Any, schools: pd.DataFrame) -> dict[str, str]:
@@ -343,20 +329,23 @@ def _add_highlight(m: folium.Map, data: PlanData, name: str, state: _State) -> N
     position = {str(i): p for p, i in enumerate(data.schools.index)}
     style = {"radius": 11, "weight": 3, "color": _HIGHLIGHT, "opacity": 1, "fill": False}
     features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": data.xy[position[sid]].tolist()},
-            "properties": {"kind": "highlight", "id": escape(sid), "style": style},
-        }
+        feature_text(
+            json.dumps({"type": "Point", "coordinates": data.xy[position[sid]].tolist()}),
+            {"kind": "highlight", "id": escape(sid), "style": style},
+        )
         for sid in data.notes
     ]
     if features:
-        layer = _geojson_layer(collection(features), escape(name), points=True, interactive=False)
-        state.plans[-1]["highlight"] = layer.add_to(m).get_name()
+        code = layer_js(collection(features), "highlight", None, interactive=False)
+        state.plans[-1]["highlight"] = _layer(code, escape(name)).add_to(m).get_name()
 
 
 def _bounds(data: list[PlanData], extra: list[np.ndarray]) -> list[list[float]] | None:
-    boxes = [np.r_[d.xy.min(axis=0), d.xy.max(axis=0)] for d in data if len(d.xy)] + extra
+    boxes = [
+        np.r_[np.nanmin(d.xy, axis=0), np.nanmax(d.xy, axis=0)]
+        for d in data
+        if np.isfinite(d.xy).all(axis=1).any()
+    ] + extra
     if not boxes:
         return None
     box = np.vstack(boxes)
@@ -364,6 +353,26 @@ def _bounds(data: list[PlanData], extra: list[np.ndarray]) -> list[list[float]] 
         [float(box[:, 1].min()), float(box[:, 0].min())],
         [float(box[:, 3].max()), float(box[:, 2].max())],
     ]
+
+
+def _options_for(
+    plans: list[Plan | gpd.GeoDataFrame], opts: MapOptions, m: folium.Map | None
+) -> MapOptions:
+    """``opts`` with the basemap decided: given, that of the map ``m`` stacks onto, or chosen
+    for where the plans' schools are."""
+    if opts.basemap is None and m is not None:
+        state = getattr(m, "_geogroup", None)
+        if state is None or state.basemap is None:  # a map of the user's: its tiles are theirs
+            return opts
+        opts = dataclasses.replace(opts, basemap=state.basemap)
+    points = [schools_of(p).geometry for p in plans]
+    lonlat = np.vstack(
+        [
+            np.column_stack([shapely.get_x(g.to_numpy()), shapely.get_y(g.to_numpy())])
+            for g in points
+        ]
+    )
+    return chosen_basemap(opts, lonlat)
 
 
 # --- public ------------------------------------------------------------------------------
@@ -374,13 +383,14 @@ def plan_map(
     *,
     m: folium.Map | None = None,
     lang: str = "zh",
-    basemap: str = "osm",
-    assets: str | os.PathLike[str] = "cdn",
+    basemap: str | None = None,
+    assets: str | os.PathLike[str] = "auto",
     boundary: Any = None,
     highlight: Iterable[str] | Mapping[str, str] | None = None,
     name: str = "",
     tiles_url: str | None = None,
     detail_limit: int = DETAIL_LIMIT,
+    routes: Any = None,
 ) -> folium.Map:
     """An interactive map of a plan: groups, leads, links, polygons, popups, legend.
 
@@ -391,18 +401,22 @@ def plan_map(
         ``role``; ``reason`` for unassigned schools).
     m
         A folium map to draw onto (a second plan stacks onto the first: one legend, one
-        search, one layer control). Its basemaps are kept; ``basemap='amap'`` still shifts
-        the geometry into GCJ-02.
+        search, one layer control). Its basemaps are kept, and so is the GCJ-02 shift of a
+        map made with AMap; ``basemap='amap'`` shifts this plan all the same.
     lang
-        ``'zh'`` or ``'en'``: labels, legend and popups.
+        ``'zh'`` or ``'en'``: labels, legend, popups, and the names of presets and methods.
     basemap
-        ``'osm'``, ``'light'``, ``'amap'`` (GCJ-02: the geometry is shifted to match) or
-        ``'none'``.
+        ``'osm'``, ``'light'``, ``'amap'`` (高德: the geometry in mainland China is shifted
+        into GCJ-02 to match its tiles; schools outside are drawn unshifted, with a warning)
+        or ``'none'``. None: AMap when ``lang='zh'`` and most schools lie in mainland China,
+        else OpenStreetMap.
     assets
-        ``'cdn'``, a mirror base URL, or a folder whose JS/CSS files are inlined.
+        ``'auto'`` (the JS/CSS that :func:`~geogroup.present.download_assets` keeps, inlined,
+        when present; the CDNs otherwise), ``'cdn'``, a mirror base URL, or a folder whose
+        JS/CSS files are inlined.
     boundary
         A study boundary to draw: GeoDataFrame, GeoSeries, shapely geometry (WGS-84) or a
-        path to a vector file.
+        path to a vector file of polygons.
     highlight
         School ids to ring in black, or a mapping of id to a note shown in the popup.
     name
@@ -411,6 +425,8 @@ def plan_map(
         A tile URL template that replaces every basemap's (a local tile server, say).
     detail_limit
         Above this many schools, links are left out and polygons simplified.
+    routes
+        Road routes to draw (the lines of :func:`~geogroup.locate.route_lines`).
 
     Examples
     --------
@@ -419,16 +435,18 @@ def plan_map(
     >>> type(plan_map(plan, lang="en")).__name__
     'Map'
     """
-    opts = map_options(lang, basemap, assets, tiles_url, detail_limit)
+    opts = _options_for([plan], map_options(lang, basemap, assets, tiles_url, detail_limit), m)
     if m is None:
         m = _new_map(opts)
-        m.get_root().title = escape(f"geogroup · {_title(plan)}")
+        m.get_root().title = escape(f"geogroup · {_title(plan, opts)}")
     notes = {} if highlight is None else _highlight_notes(highlight, schools_of(plan))
     state = _state(m, opts)
     data = _add_plan(m, plan, opts, state, label=name, notes=notes)
     extra = []
     if boundary is not None:
         extra.append(_add_boundary(m, boundary, opts, state))
+    if routes is not None:
+        _layer(*route_layer(routes, opts)[:2]).add_to(m)
     _add_highlight(m, data, opts.labels["layer_highlight"], state)
     bounds = _bounds([data], extra)
     if bounds is not None:
@@ -437,8 +455,10 @@ def plan_map(
     return m
 
 
-def _title(plan: Plan | gpd.GeoDataFrame) -> str:
-    return f"{plan.policy.name} · {plan.method}" if isinstance(plan, Plan) else "plan"
+def _title(plan: Plan | gpd.GeoDataFrame, opts: MapOptions) -> str:
+    if not isinstance(plan, Plan):
+        return opts.labels["plan"]
+    return plan_title(plan.policy.name, plan.method, opts.labels)
 
 
 def compare_map(
@@ -447,8 +467,8 @@ def compare_map(
     *,
     labels: tuple[str, str] | None = None,
     lang: str = "zh",
-    basemap: str = "osm",
-    assets: str | os.PathLike[str] = "cdn",
+    basemap: str | None = None,
+    assets: str | os.PathLike[str] = "auto",
     boundary: Any = None,
     tiles_url: str | None = None,
     detail_limit: int = DETAIL_LIMIT,
@@ -457,7 +477,8 @@ def compare_map(
     control, with the schools that changed group (:func:`~geogroup.compare_plans`) ringed.
 
     Groups of ``plan_a`` take the colour of the group of ``plan_b`` they were matched with,
-    so a school changes colour when it changes group. Search looks in ``plan_b``.
+    so a school changes colour when it changes group. Search looks in ``plan_b``. The
+    other options are those of :func:`plan_map`.
 
     Examples
     --------
@@ -467,6 +488,7 @@ def compare_map(
     'Map'
     """
     opts = map_options(lang, basemap, assets, tiles_url, detail_limit)
+    opts = _options_for([plan_a, plan_b], opts, None)
     words = opts.labels
     label_a, label_b = labels or (f"{words['plan']} A", f"{words['plan']} B")
     comparison = compare_plans(plan_a, plan_b)

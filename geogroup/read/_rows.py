@@ -235,9 +235,10 @@ def _read_optional(f: _Fields) -> None:
         if schema.FIXED_GROUP in f.column_map
         else missing_text
     )
-    for name in (schema.STUDENTS, schema.TEACHERS):
+    for name in (schema.STUDENTS, schema.TEACHERS, schema.KEY_TEACHERS):
         if name not in f.column_map:
-            f.values[name] = pd.Series(pd.NA, index=range(n), dtype="Int64")
+            if name != schema.KEY_TEACHERS:  # a column only when the file has one
+                f.values[name] = pd.Series(pd.NA, index=range(n), dtype="Int64")
             continue
         f.values[name], bad = parse_count(f.raw(name))
         f.bad_cells(

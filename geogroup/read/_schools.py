@@ -156,7 +156,8 @@ def _points(f: _Fields, keep: np.ndarray, coords: str) -> gpd.array.GeometryArra
 def _assemble(
     f: _Fields, keep: np.ndarray, coords: str, higher_is_better: bool
 ) -> gpd.GeoDataFrame:
-    data = {name: f.values[name][keep].reset_index(drop=True) for name in _OUTPUT_COLUMNS}
+    names = [*_OUTPUT_COLUMNS, *([schema.KEY_TEACHERS] if schema.KEY_TEACHERS in f.values else [])]
+    data = {name: f.values[name][keep].reset_index(drop=True) for name in names}
     data[schema.QUALITY] = _quality(data[schema.QUALITY], higher_is_better, f)
     table = pd.concat([pd.DataFrame(data), _extras(f, keep)], axis=1)
     table.index = pd.Index(

@@ -16,7 +16,9 @@ Units (``_units``)
     lead spacing and the metric CRS are all counted within a unit.
 Metric CRS
     Each unit is measured in the UTM zone of its centre (:func:`metric_crs`); distances are
-    straight lines in km; across two units (a broken plan), on the ellipsoid.
+    straight lines in km; across two units (a broken plan), on the ellipsoid. Schools
+    without a CRS lie on a plain x/y plane in metres, measured as they are
+    (:func:`is_planar`).
 Tolerance
     A member keeps ``max_distance_km`` when ``d <= cap + TOLERANCE_KM``; two leads keep
     ``min_lead_spacing_km`` when ``d >= spacing - TOLERANCE_KM`` (:func:`within_cap`,
@@ -38,6 +40,10 @@ The rules (``_judge``, :data:`RULES`, in the order :func:`violations` lists them
     ``unassigned``: a school in no group carries its reason.
     ``one_lead``: a group has exactly one lead.
     ``members``: a group has ``members = [min, max]`` members (the lead not counted).
+    ``group_students``: a group's students, its lead's included, are within
+    ``group_students = [min, max]`` (a school without a student count breaks it).
+    ``capacity``: a group's students are at most its lead's value in the policy's
+    ``capacity_column`` (a lead without one breaks it).
     ``n_groups``: each unit has exactly ``n_groups`` groups, when the policy sets it.
     ``leads``: every lead is in the lead pool (a lead of a ``fixed_group`` excepted); under
     a list of ids, every listed school leads.
@@ -60,12 +66,13 @@ The rules (``_judge``, :data:`RULES`, in the order :func:`violations` lists them
 
 from __future__ import annotations
 
-from geogroup.rules._judge import violations
-from geogroup.rules._plan import PlanArrays, plan_arrays, plan_roles
+from geogroup.rules._judge import STUDENTS_TOLERANCE, violations
+from geogroup.rules._plan import PlanArrays, enrolment, plan_arrays, plan_roles
 from geogroup.rules._sectors import SECTOR_NAMES, sector_of
 from geogroup.rules._units import (
     TOLERANCE_KM,
     UNKNOWN_LEVEL,
+    is_planar,
     lead_flags,
     leads_used,
     levels_of,
@@ -88,6 +95,8 @@ RULES = (
     "unassigned",
     "one_lead",
     "members",
+    "group_students",
+    "capacity",
     "n_groups",
     "leads",
     "max_distance_km",
@@ -108,10 +117,13 @@ __all__ = [
     "PLACEHOLDERS",
     "RULES",
     "SECTOR_NAMES",
+    "STUDENTS_TOLERANCE",
     "TOLERANCE_KM",
     "UNKNOWN_LEVEL",
     "YES_WORDS",
     "PlanArrays",
+    "enrolment",
+    "is_planar",
     "lead_flags",
     "leads_used",
     "levels_of",

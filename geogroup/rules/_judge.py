@@ -126,6 +126,71 @@ def _members(p: PlanArrays, policy: Policy) -> list[Row]:
     ]
 
 
+STUDENTS_TOLERANCE = 1e-6  # students: counts, compared with this slack for float sums
+
+
+def _loads(p: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Students of each group (its lead's included) and how many of its schools have none."""
+    students = np.asarray(p.students, dtype=float)
+    unknown = np.isnan(students)
+    return p.per_group(np.where(unknown, 0.0, students)), p.per_group(unknown)
+
+
+def _group_students(p: PlanArrays, policy: Policy) -> list[Row]:
+    limits = policy.group_students
+    if limits is None:
+        return []
+    if p.students is None:
+        return _cannot("group_students", f"the schools have no {S.STUDENTS!r} column")
+    lo, hi = limits
+    load, unknown = _loads(p)
+    used = p.per_group(p.assigned) > 0
+    out = []
+    for g in np.flatnonzero(used):
+        name = p.group_names[g]
+        if unknown[g]:
+            detail = f"{name}: {int(unknown[g])} of its schools have no student count"
+        elif load[g] < lo - STUDENTS_TOLERANCE or load[g] > hi + STUDENTS_TOLERANCE:
+            detail = f"{name} has {load[g]:g} students"
+        else:
+            continue
+        out.append(
+            row(
+                "group_students",
+                name,
+                _schools_of(p, g),
+                f"{detail}; policy group_students = [{lo}, {hi}]",
+            )
+        )
+    return out
+
+
+def _capacity(p: PlanArrays, policy: Policy) -> list[Row]:
+    column = policy.capacity_column
+    if not column:
+        return []
+    if p.capacity is None:
+        return _cannot("capacity", f"the schools have no column {column!r}")
+    if p.students is None:
+        return _cannot("capacity", f"the schools have no {S.STUDENTS!r} column")
+    load, unknown = _loads(p)
+    head = p.lead_position()
+    out = []
+    for g in np.flatnonzero(head >= 0):
+        name, lead = p.group_names[g], head[g]
+        cap = p.capacity[lead]
+        if np.isnan(cap):
+            detail = f"its lead {p.ids[lead]} has no capacity in column {column!r}"
+        elif unknown[g]:
+            detail = f"{int(unknown[g])} of its schools have no student count"
+        elif load[g] > cap + STUDENTS_TOLERANCE:
+            detail = f"{load[g]:g} students, more than its lead {p.ids[lead]} holds ({cap:g})"
+        else:
+            continue
+        out.append(row("capacity", name, _schools_of(p, g), f"{name}: {detail}"))
+    return out
+
+
 def _n_groups(p: PlanArrays, policy: Policy) -> list[Row]:
     wanted = policy.n_groups
     if wanted is None:
@@ -410,6 +475,8 @@ JUDGES: tuple[Callable[[PlanArrays, Policy], list[Row]], ...] = (
     _unassigned,
     _one_lead,
     _members,
+    _group_students,
+    _capacity,
     _n_groups,
     _leads,
     _distance,

@@ -15,6 +15,7 @@ from geogroup import schema as S
 from geogroup.policy import Policy
 from geogroup.rules._sectors import sectors
 from geogroup.rules._units import (
+    is_planar,
     lead_flags,
     levels_of,
     unit_labels,
@@ -55,6 +56,9 @@ class PlanArrays:
     sector: NDArray[np.int64] | None = None  # under the sector rule: each school's sector
     centres: dict[int, tuple[float, float]] = field(default_factory=dict)  # by unit -> centre
     table: Any = None  # distances along roads: km(a, b) and minutes(a, b) on positions
+    students: NDArray[np.float64] | None = None  # enrolment; None: no students column
+    capacity: NDArray[np.float64] | None = None  # each school's capacity as a lead (NaN: unknown)
+    planar: bool = False  # no CRS: coordinates on a plain plane, in metres
     _index: dict[str, list[NDArray[np.int64]]] = field(default_factory=dict, repr=False)
 
     @property
@@ -143,7 +147,7 @@ class PlanArrays:
             return self.table.km(a, b)
         km = np.hypot(*(self.xy[a] - self.xy[b]).T) / 1000.0
         other = self.unit[a] != self.unit[b]
-        if other.any():
+        if other.any() and not self.planar:
             geod = pyproj.Geod(ellps="WGS84")
             lon1, lat1 = self.lonlat[a[other]].T
             lon2, lat2 = self.lonlat[b[other]].T
@@ -158,7 +162,16 @@ def _split(pos: NDArray[np.int64], codes: NDArray[np.int64], n: int) -> list[NDA
 
 def _labels(values: pd.Series) -> NDArray[np.object_]:
     """Trimmed text, None for missing or blank cells."""
-    out = [None if pd.isna(v) else (str(v).strip() or None) for v in values.astype(object)]
+    cells = np.asarray(values.astype(object).to_numpy(), dtype=object)
+    if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        codes, words = pd.factorize(cells)  # text: each distinct label trimmed once
+        trimmed = [str(w).strip() or None for w in words.tolist()]
+        return np.array([*trimmed, None], dtype=object)[codes]  # code -1: missing
+    missing = pd.isna(cells).tolist()  # one pass over the column, not one call a cell
+    out = [
+        None if m else (str(v).strip() or None)
+        for v, m in zip(cells.tolist(), missing, strict=True)
+    ]
     return np.array(out, dtype=object)
 
 
@@ -169,10 +182,11 @@ def plan_roles(schools: pd.DataFrame) -> tuple[NDArray[np.object_], NDArray[np.o
     n = len(schools)
     group = _labels(schools[S.GROUP_ID]) if S.GROUP_ID in schools else np.full(n, None, object)
     roles = _labels(schools[S.ROLE]) if S.ROLE in schools else np.full(n, None, object)
+    lower = {r: r.lower() for r in set(roles.tolist()) if r is not None}  # few distinct roles
     role = np.array(
         [
-            r.lower() if r is not None else (S.UNASSIGNED if g is None else "")
-            for r, g in zip(roles, group, strict=True)
+            lower[r] if r is not None else (S.UNASSIGNED if g is None else "")
+            for r, g in zip(roles.tolist(), group.tolist(), strict=True)
         ],
         dtype=object,
     )
@@ -206,7 +220,14 @@ def plan_arrays(
         else np.zeros(n, dtype=np.int64)
     )
     units = _split(np.flatnonzero(unit >= 0), unit, len(unit_names))
-    if isinstance(schools, gpd.GeoDataFrame) and n:
+    planar = isinstance(schools, gpd.GeoDataFrame) and n > 0 and is_planar(schools)
+    if planar:  # measured as they are: one plane for every unit
+        xy = np.column_stack(
+            [schools.geometry.x.to_numpy(float), schools.geometry.y.to_numpy(float)]
+        )
+        lonlat = np.full((n, 2), np.nan)
+        epsg = np.zeros(n, dtype=np.int64)
+    elif isinstance(schools, gpd.GeoDataFrame) and n:
         wgs = schools.geometry.to_crs(S.WGS84)
         lonlat = np.column_stack([wgs.x.to_numpy(float), wgs.y.to_numpy(float)])
         xy, epsg = unit_xy(lonlat, units)
@@ -237,10 +258,12 @@ def plan_arrays(
         elif may is not None:
             may[at] = unit_may
     sector, centres = (
-        sectors(schools, by, policy, by_code) if n and isinstance(schools, gpd.GeoDataFrame)
+        sectors(schools, by, policy, by_code)
+        if n and isinstance(schools, gpd.GeoDataFrame) and not planar
         else (None, {})
     )  # fmt: skip
     level = levels_of(schools[S.LEVEL], policy) if S.LEVEL in schools else None
+    students, capacity = enrolment(schools, policy)
     reason = _labels(schools[S.REASON]) if S.REASON in schools else np.full(n, None)
     return PlanArrays(
         ids=ids,
@@ -265,4 +288,24 @@ def plan_arrays(
         sector=sector,
         centres=centres,
         table=None if distances is None else distances.for_unit(ids),
+        students=students,
+        capacity=capacity,
+        planar=planar,
     )
+
+
+def _numbers(values: pd.Series) -> NDArray[np.float64]:
+    return pd.to_numeric(values.astype(object), errors="coerce").to_numpy(dtype=float)
+
+
+def enrolment(
+    schools: pd.DataFrame, policy: Policy
+) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
+    """Each school's students (None without a ``students`` column) and, under
+    ``capacity_column``, its capacity as a lead (None when the column is missing; NaN where
+    a cell is empty or not a number): the sizes the rules ``group_students`` and
+    ``capacity`` weigh."""
+    students = _numbers(schools[S.STUDENTS]) if S.STUDENTS in schools else None
+    column = policy.capacity_column
+    capacity = _numbers(schools[column]) if column and column in schools else None
+    return students, capacity

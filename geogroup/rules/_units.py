@@ -27,14 +27,30 @@ UNKNOWN_LEVEL = "unknown-level"
 # --- the metric CRS of a unit -------------------------------------------------------------
 
 
-def _points(schools: gpd.GeoDataFrame | gpd.GeoSeries, argument: str) -> gpd.GeoSeries:
+def is_planar(schools: gpd.GeoDataFrame | gpd.GeoSeries) -> bool:
+    """Whether the schools lie on a plain x/y plane: no CRS, coordinates taken as metres
+    and measured as they are. (Schools in a CRS, projected or not, are measured in the UTM
+    zone of their unit: a projected CRS such as Web Mercator is not true to scale.)
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> is_planar(gpd.GeoSeries([Point(3, 4)])), is_planar(gpd.GeoSeries([Point(3, 4)], crs=4326))
+    (True, False)
+    """
+    return schools.crs is None
+
+
+def _points(
+    schools: gpd.GeoDataFrame | gpd.GeoSeries, argument: str, *, planar: bool = False
+) -> gpd.GeoSeries:
     if not isinstance(schools, gpd.GeoDataFrame | gpd.GeoSeries):
         raise InputError(
             f"{argument} must be a GeoDataFrame of school points, got {type(schools).__name__}; "
             "build one with geopandas.GeoDataFrame(..., geometry=..., crs='EPSG:4326')"
         )
     geoms = schools if isinstance(schools, gpd.GeoSeries) else schools.geometry
-    if geoms.crs is None:
+    if geoms.crs is None and not planar:
         raise InputError(
             f"{argument} has no CRS, so its coordinates cannot be measured; "
             "set it with .set_crs('EPSG:4326') if they are longitude/latitude in WGS-84"
@@ -86,7 +102,8 @@ def metric_xy(
     schools: gpd.GeoDataFrame | gpd.GeoSeries, crs: pyproj.CRS | str | int | None = None
 ) -> NDArray[np.float64]:
     """Planar coordinates of the schools in metres (``(n, 2)``, frame order), in ``crs``
-    or, when None, in :func:`metric_crs` of these schools.
+    or, when None, in :func:`metric_crs` of these schools — or as they are when the schools
+    have no CRS (:func:`is_planar`: a plain x/y plane in metres).
 
     Examples
     --------
@@ -96,6 +113,9 @@ def metric_xy(
     >>> xy.shape, round(float(xy[1, 1] - xy[0, 1]))
     ((2, 2), 11101)
     """
+    if crs is None and isinstance(schools, gpd.GeoDataFrame | gpd.GeoSeries) and is_planar(schools):
+        geoms = _points(schools, "schools", planar=True)
+        return np.column_stack([geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float)])
     geoms = _points(schools, "schools")
     target = metric_crs(geoms) if crs is None else pyproj.CRS.from_user_input(crs)
     unit = target.axis_info[0].unit_name if target.axis_info else None

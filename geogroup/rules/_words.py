@@ -69,12 +69,20 @@ def yes_no(values: pd.Series | NDArray | list) -> tuple[NDArray[np.bool_], NDArr
 def words_kept(values: pd.Series) -> NDArray[np.object_]:
     """Cells as trimmed text with their case and digits as written; None when missing."""
     out = []
+    seen: dict[str, str | None] = {}  # a column repeats few words: each is trimmed once
     for v in values.astype(object).tolist():
+        if type(v) is str and v in seen:
+            out.append(seen[v])
+            continue
         if _missing(v):
             out.append(None)
             continue
+        word = v
         if isinstance(v, float) and v.is_integer():
             v = int(v)
         text = str(v).strip()
-        out.append(None if text.casefold() in PLACEHOLDERS else text)
+        kept = None if text.casefold() in PLACEHOLDERS else text
+        if type(word) is str:
+            seen[word] = kept
+        out.append(kept)
     return np.array(out, dtype=object)
