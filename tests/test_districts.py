@@ -404,3 +404,28 @@ def test_previous_plan_of_the_same_districts_moves_nobody() -> None:
     again = DistrictGrouper(policy=policy, random_state=9).fit(schools, previous=first).plan_
     assert again.moved == 0
     assert set(again.zones.index) == set(first.zones.index)
+
+
+def test_demo_county_districts_from_the_cli_lie_inside_its_boundary_in_one_piece(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from geogroup.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    boundary_file = root / "data" / "demo_county_boundary.geojson"
+    out = tmp_path / "out"
+    args = ["propose", str(root / "data" / "demo_county.csv"), "--policy", "shanxi-xuequ"]
+    result = CliRunner().invoke(main, [*args, "--boundary", str(boundary_file), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    zones = gpd.read_file(out / "plan.gpkg", layer="groups")
+    boundary = gpd.read_file(boundary_file).to_crs("EPSG:4326")
+    crs = metric_crs(gpd.GeoDataFrame(geometry=zones.geometry.representative_point()))
+    area = shapely.union_all(list(boundary.to_crs(crs).geometry))
+    shapes = list(zones.to_crs(crs).geometry)
+    assert len(shapes) >= 10
+    assert all(s.geom_type == "Polygon" for s in shapes)  # each district in one piece
+    assert all(s.difference(area.buffer(1.0)).area < 1.0 for s in shapes)  # inside, to 1 m
+    # together they cover the county (the zones tile it; slivers of Voronoi rounding aside)
+    assert shapely.union_all(shapes).area == pytest.approx(area.area, rel=1e-3)
