@@ -269,3 +269,21 @@ def test_geogroup_edit_into_a_folder_is_a_user_error(toy_plan, tmp_path):
         cli_main, ["edit", str(tmp_path / "plan.csv"), "--out", str(tmp_path)]
     )
     assert result.exit_code in (1, 2) and "Traceback" not in result.output
+
+
+def test_geogroup_edit_measures_along_a_distance_table(toy_plan, tmp_path):
+    toy_plan.to_csv(tmp_path / "plan.csv")
+    ids = [str(i) for i in toy_plan.schools.index]
+    rows = ["from_id,to_id,km,minutes"] + [
+        f"{a},{b},12.345678,30" for a in ids for b in ids if a != b
+    ]
+    (tmp_path / "table.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    pages = {}
+    for name, extra in (("plain", []), ("table", ["--distances", str(tmp_path / "table.csv")])):
+        out = tmp_path / f"{name}.html"
+        args = ["edit", str(tmp_path / "plan.csv"), "--out", str(out), "--lang", "en", *extra]
+        result = CliRunner().invoke(cli_main, args)
+        assert result.exit_code == 0, result.output
+        pages[name] = out.read_text(encoding="utf-8")
+    assert '"table": null' in pages["plain"] and "12.345678" not in pages["plain"]
+    assert '"table": {"indptr"' in pages["table"] and "12.345678" in pages["table"]
