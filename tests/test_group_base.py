@@ -33,6 +33,9 @@ def test_process_pool_gives_the_serial_plan(four_units):
     pooled = plan_with(four_units, backend="processes", n_jobs=2)
     assert len(serial.units) == 4
     pd.testing.assert_frame_equal(serial.schools, pooled.schools)
+    # units of several sizes, whose reports come back in the units' order from the pool
+    assert len({u["n"] for u in serial.units}) > 1
+    assert [u["unit"] for u in pooled.units] == [u["unit"] for u in serial.units]
 
 
 def test_dask_gives_the_serial_plan(four_units):
