@@ -15,6 +15,7 @@ from geogroup.errors import InputError
 from geogroup.evaluate import _frame as F
 from geogroup.evaluate._frame import PlanLike
 from geogroup.evaluate._groups import _gap, _lead_quality, _quality
+from geogroup.read import ID_HEADERS
 
 # --- value added ---------------------------------------------------------------------------
 
@@ -130,20 +131,6 @@ SCORE_HEADERS = (
     "评分",
 )
 """Headers of the score column of a scores file (compared ignoring case and spaces)."""
-
-ID_HEADERS = (
-    "school_id",
-    "school id",
-    "id",
-    "code",
-    "emis",
-    "学校编号",
-    "学校代码",
-    "学校编码",
-    "学校标识码",
-    "编号",
-)
-"""Headers of the school id column of a scores file."""
 
 _SHOWN = 5
 _TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")

@@ -22,6 +22,7 @@ from geogroup.read._coords import (
 )
 from geogroup.read._plan_words import (
     AREA_ZH,
+    ID_HEADERS,
     LEVEL_ZH,
     PLAN_HEADERS_ZH,
     REJECTED_PREFIXES,
@@ -35,6 +36,7 @@ __all__ = [
     "AREA_ZH",
     "CN_PREFIX",
     "COORDINATE_SYSTEMS",
+    "ID_HEADERS",
     "LEVEL_ZH",
     "PLAN_HEADERS_ZH",
     "REJECTED_PREFIXES",

@@ -36,20 +36,23 @@ __all__ = [
     "role_of",
 ]
 
+#: Headers of a school id column in a plan or a scores file, in order of preference.
+ID_HEADERS: tuple[str, ...] = (
+    "school_id",
+    "school id",
+    "id",
+    "code",
+    "emis",
+    "学校编号",
+    "学校代码",
+    "学校编码",
+    "学校标识码",
+    "编号",
+)
+
 #: Headers recognised for each column of a plan file, in order of preference.
 PLAN_ALIASES: dict[str, tuple[str, ...]] = {
-    S.SCHOOL_ID: (
-        "school_id",
-        "school id",
-        "id",
-        "code",
-        "emis",
-        "学校编号",
-        "学校代码",
-        "学校编码",
-        "学校标识码",
-        "编号",
-    ),
+    S.SCHOOL_ID: ID_HEADERS,
     S.NAME: ("name", "school_name", "school", "学校名称", "名称", "学校"),
     LON: ("lon", "lng", "longitude", "x", "经度"),
     LAT: ("lat", "latitude", "y", "纬度"),
