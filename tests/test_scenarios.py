@@ -240,6 +240,31 @@ def test_differences_are_recounted_from_the_plans(study):
             assert table.loc[sid, f"moved_vs_{other}"] == study.differences.loc[sid, other]
 
 
+def test_a_count_of_moved_schools_never_outlives_its_plans():
+    """The search remembers the schools moved between two plans by the plans' identities:
+    a plan made after another was freed (often at the same address) gets its own count."""
+    from geogroup.scenarios._alternatives import _Search
+
+    schools = random_schools(30, seed=4)
+    plans = [
+        gg.FastGrouper(policy=dataclasses.replace(POLICY, balance_weight=w)).fit(schools).plan_
+        for w in (0, 1, 8)
+    ]
+    truth = [_recount(plans[0], plans[1]), _recount(plans[0], plans[2])]
+    assert truth[0] != truth[1]
+    search = _Search.__new__(_Search)
+    search._moved = {}
+    best = _Held(plans[0])
+    for _ in range(20):
+        assert search.moved(_Held(dataclasses.replace(plans[1])), best) == truth[0]
+        assert search.moved(_Held(dataclasses.replace(plans[2])), best) == truth[1]
+
+
+@dataclasses.dataclass
+class _Held:
+    plan: gg.Plan
+
+
 def test_a_large_difference_holds_between_every_pair():
     found = _study(weights=[1.0], within=0.2, min_diff=8)
     ids = [found.best, *found.alternatives["id"]]

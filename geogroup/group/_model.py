@@ -72,6 +72,7 @@ class Result:
     infeasible: bool = False
     lead: NDArray[np.int64] | None = None
     priced_out: int = 0  # pairs held at 0 by reduced-cost fixing
+    proof: str = "pairs"  # the model whose bound is reported: "pairs", or "groups" (_columns)
 
 
 class Model:
@@ -285,7 +286,8 @@ class Model:
         fixing on the LP relaxation: a pair whose reduced cost exceeds ``objective`` minus
         the relaxation's optimum would lift every grouping using it above ``objective``.
         Returns those columns (never a pair of the grouping ``keep``) and the relaxation's
-        optimum (None, and no column, when it is not solved within ``time_limit``)."""
+        optimum (None, and no column, when it is not solved within ``time_limit``); the
+        relaxation's row duals are kept as ``relaxation_duals``."""
         h = quiet_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("solver", "simplex")
@@ -300,6 +302,7 @@ class Model:
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return none, None
         bound = float(h.getInfo().objective_function_value)
+        self.relaxation_duals = np.asarray(h.getSolution().row_dual)
         reduced = np.asarray(h.getSolution().col_dual)[: self.n_pairs]
         margin = objective - bound + 1e-9 * max(1.0, abs(objective))
         out = np.flatnonzero((reduced > margin) & (self.pair_i != self.pair_j))

@@ -160,7 +160,9 @@ class _Search:
         self.pool = allowed_leads(base.plan).to_numpy(dtype=bool)
         self.leads = _free_leads(base.plan, self.pool)
         self.counter = itertools.count(1)
-        self._moved: dict[tuple[int, int], int] = {}
+        # keyed by the plans' identities; each entry holds its two plans, so that neither
+        # can be freed and its id() reused by another plan while the entry lives
+        self._moved: dict[tuple[int, int], tuple[Plan, Plan, int]] = {}
 
     def _scenario(self, plan: Plan, how: str, seconds: float, left_out=(), seed=None) -> Scenario:
         return Scenario(
@@ -218,8 +220,8 @@ class _Search:
     def moved(self, a: Scenario, b: Scenario) -> int:
         key = (id(a.plan), id(b.plan))
         if key not in self._moved:
-            self._moved[key] = compare_plans(a.plan, b.plan).n_moved
-        return self._moved[key]
+            self._moved[key] = (a.plan, b.plan, compare_plans(a.plan, b.plan).n_moved)
+        return self._moved[key][2]
 
 
 def _free_leads(plan: Plan, pool: np.ndarray) -> list[str]:
