@@ -39,6 +39,7 @@ from geogroup import schema as S
 from geogroup.cli import main as cli_main
 from geogroup.evaluate import allowed_leads, weak_schools
 from geogroup.locate import DistanceTable
+from geogroup.present._numbers import shown
 from geogroup.rules import plan_arrays
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -556,6 +557,12 @@ def test_clicks_on_the_page(browser, shandong_plan, tmp_path):
                      v.map.fit(G.at); v.map.draw(); }""",
         weak_member,
     )
+    # the figures read as the report's: shares as percentages, km to 0.1 (Python's shown())
+    metrics = opened.js("geogroupEditor.metrics()")["plan"]
+    for key in ("coverage", "weak_coverage", "distance_mean_km", "group_mean_sd"):
+        if metrics.get(key) is not None:
+            cell = page.locator(f".gge-table tr[data-key='{key}'] td").first.text_content()
+            assert cell == shown(metrics[key], key), (key, cell)
     x, y = _school_point(opened, weak_member)
     page.mouse.click(x, y)
     assert page.locator(".gge-card td").first.text_content() == weak_member

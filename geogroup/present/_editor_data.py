@@ -33,6 +33,7 @@ from geogroup.evaluate import plan_metrics
 from geogroup.plan import Plan, formula_like, read_plan
 from geogroup.policy import Policy, get_policy
 from geogroup.present._colors import PALETTE, group_colors
+from geogroup.present._numbers import known_kinds
 
 __all__ = ["DYNAMIC_COLUMNS", "KEY_TEACHERS", "SavedPlan", "editor_data", "saved_plan"]
 
@@ -268,6 +269,7 @@ def editor_data(
         "capacity": None if arrays.capacity is None else _floats(arrays.capacity),
         "table": _table(arrays.table, n),
         "toleranceKm": rules.TOLERANCE_KM,
+        "numberKinds": known_kinds(),
         "theilShift": 0.0 if low > 0 else 1.0 - low,
         "exchangeRate": _exchange_rate(),
         "keyExchangeRate": _exchange_rate(),

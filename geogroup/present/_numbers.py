@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["EXCEL_FORMATS", "kind_of", "percent", "shown"]
+__all__ = ["EXCEL_FORMATS", "kind_of", "known_kinds", "percent", "shown"]
 
 _SHARES = {
     "coverage",
@@ -95,6 +95,11 @@ def kind_of(key: str) -> str:
     if key in _QUALITY:
         return "quality"
     return "count"
+
+
+def known_kinds() -> dict[str, str]:
+    """The kind of every key named above (a page's script rounds by it: the editor)."""
+    return {key: kind_of(key) for key in sorted(_SHARES | _KM | _QUALITY | _INDEX)}
 
 
 def percent(value: float) -> str:

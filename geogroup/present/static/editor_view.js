@@ -42,19 +42,25 @@
 
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
-  function fmt(v, digits) {
+  // rounded by kind, as the report and the workbook round (geogroup/present/_numbers.py):
+  // shares as percentages to 0.1, km and quality to 0.1, indices to 0.001, counts whole
+  var DIGITS = {km: 1, quality: 1, index: 3};
+
+  function fmt(v, digits, kind) {
     if (v === null || v === undefined || (typeof v === 'number' && isNaN(v))) return '–';
     if (typeof v === 'boolean') return v ? '✓' : '–';
     if (typeof v !== 'number') return String(v);
+    if (kind === 'share') return (100 * v).toFixed(1).replace(/\.0$/, '') + '%';
+    if (kind && DIGITS[kind] !== undefined) return v.toFixed(DIGITS[kind]);
     if (Number.isInteger(v)) return v.toLocaleString('en-US');
     return v.toFixed(digits === undefined ? 3 : digits);
   }
 
-  function delta(now, then) {
+  function delta(now, then, kind) {
     if (typeof now !== 'number' || typeof then !== 'number' || isNaN(now) || isNaN(then)) return '';
     var d = now - then;
     if (Math.abs(d) < 1e-9) return '';
-    return (d > 0 ? '+' : '−') + fmt(Math.abs(d));
+    return (d > 0 ? '+' : '−') + fmt(Math.abs(d), undefined, kind);
   }
 
   function fill(template, args) {
@@ -403,10 +409,11 @@
         table.appendChild(tr);
       });
     }
+    var kinds = this.data.numberKinds || {};
     Object.keys(this._figureCells).forEach(function (key) {
-      var cells = self._figureCells[key], d = delta(now[key], then[key]);
-      cells[0].textContent = fmt(then[key]);
-      cells[1].textContent = fmt(now[key]);
+      var cells = self._figureCells[key], kind = kinds[key], d = delta(now[key], then[key], kind);
+      cells[0].textContent = fmt(then[key], undefined, kind);
+      cells[1].textContent = fmt(now[key], undefined, kind);
       cells[2].textContent = d;
       cells[2].className = d ? 'gge-delta' : '';
     });
@@ -464,8 +471,9 @@
       tr.appendChild(el('td', null, g));
       tr.appendChild(el('td', null, row.lead_name === undefined ? (now[g] ? '–' : self.t('dissolved')) : row.lead_name || '–'));
       GROUP_COLUMNS.forEach(function (c) {
-        var td = el('td', null, fmt(row[c], 2));
-        var d = delta(row[c], old[c]);
+        var kind = (self.data.numberKinds || {})[c];
+        var td = el('td', null, fmt(row[c], 2, kind));
+        var d = delta(row[c], old[c], kind);
         if (d) td.appendChild(el('span', 'gge-delta', ' (' + d + ')'));
         tr.appendChild(td);
       });
