@@ -90,6 +90,17 @@ def test_the_key_figures_say_the_plans_numbers(demo: gg.Plan) -> None:
     assert "Rule check: the plan keeps every rule" in " ".join(lines)
 
 
+def test_the_chinese_summary_gives_the_reasons_in_chinese(demo: gg.Plan) -> None:
+    """The demo's rejected rows (a missing longitude, a duplicate id, ...) are counted by
+    reason in Chinese words, each reason's English kind translated by the labels' table."""
+    kinds = {str(r).split(";", 1)[0] for r in demo.rejected.drop_duplicates("row")["reason"]}
+    line = key_figures(measure(demo), "zh")[-1]
+    assert line.startswith("读入时被拒绝：3 行")
+    for kind in kinds:
+        assert kind not in line
+    assert re.search(r"[a-zA-Z]", line.split("原因：", 1)[1]) is None, line
+
+
 def test_a_coverage_target_is_said_met_or_not(demo: gg.Plan) -> None:
     policy = demo.policy.replace(coverage_target=0.995)
     lines = key_figures(measure(demo, policy=policy), "zh")

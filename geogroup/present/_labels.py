@@ -12,7 +12,7 @@ from typing import Any
 
 from geogroup import schema as S
 
-__all__ = ["CODED", "LABELS", "LANGS", "MAP_LABELS", "label", "metric_label"]
+__all__ = ["CODED", "LABELS", "LANGS", "MAP_LABELS", "label", "metric_label", "reason_text"]
 
 LANGS = ("zh", "en")
 """The languages, in the order error messages list them."""
@@ -41,6 +41,32 @@ LABELS: dict[str, dict[str, str]] = {lang: t["report"] for lang, t in _TABLES.it
 
 MAP_LABELS: dict[str, dict[str, str]] = {lang: t["map"] for lang, t in _TABLES.items()}
 """Every label of the maps, by language and key."""
+
+_REASONS: dict[str, list[tuple[str, str]]] = {
+    lang: sorted(t.get("reasons", {}).items(), key=lambda item: -len(item[0]))
+    for lang, t in _TABLES.items()
+}
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A reason (of a rejected row or a school left out) in ``lang``: the ``[reasons]``
+    phrase of the longest English words it begins with (after a unit's ``label: ``, if
+    any), else as written.
+
+    Examples
+    --------
+    >>> reason_text("missing longitude", "zh"), reason_text("Vhembe: no grouping of 9", "zh")
+    ('缺少经度', 'Vhembe: 没有满足全部规则的分组方案')
+    >>> reason_text("missing longitude", "en")
+    'missing longitude'
+    """
+    head, sep, rest = reason.partition(": ")
+    for words, text in _REASONS.get(lang, []):
+        if reason.startswith(words):
+            return text
+        if sep and rest.startswith(words):
+            return f"{head}: {text}"
+    return reason
 
 
 def label(key: str, lang: str) -> str:

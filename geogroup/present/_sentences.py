@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from geogroup import schema as S
-from geogroup.present._labels import label
+from geogroup.present._labels import label, reason_text
 from geogroup.present._measure import Measured, coverage_checks
 from geogroup.present._numbers import percent, shown
 
@@ -45,7 +45,7 @@ def reason_counts(reasons: pd.Series | list[Any]) -> list[tuple[str, int]]:
 
 def _reasons(counts: list[tuple[str, int]], lang: str) -> str:
     parts = [
-        label("sum_reason", lang).format(reason=reason, n=n)
+        label("sum_reason", lang).format(reason=reason_text(reason, lang), n=n)
         for reason, n in counts[:_SHOWN_REASONS]
     ]
     if len(counts) > _SHOWN_REASONS:
