@@ -34,7 +34,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -67,7 +67,6 @@ class Proof:
     lead: NDArray[np.int64] | None = None
     objective: float = math.inf
     proven: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 class GroupBound:
@@ -469,7 +468,6 @@ class _Master:
     def __init__(self, gb: GroupBound, cols=None, integer: bool = False) -> None:
         self.cols = list(gb.columns) if cols is None else cols
         self.h = _master_highs(gb, self.cols, integer)
-        self.n = len(self.cols)
 
     def solve(self, gb: GroupBound):
         new = [c for c in gb.columns if c not in self._known()]
@@ -571,7 +569,6 @@ def prove(
     proof = Proof(bound=min(bound, upper), lead=start, objective=upper)
     if bound >= target:
         proof.proven = True
-        proof.notes.append("the start meets the group bound")
         return proof
     now = time.perf_counter()
     lead, objective, _, _ = gb.choose(now + _CHOOSE_SHARE * (deadline - now))
@@ -581,7 +578,6 @@ def prove(
         return proof
     listed = gb.enumerate(proof.objective, deadline)
     if listed is None:
-        proof.notes.append("too many groups to list for a proof")
         return proof
     listed = list(dict.fromkeys([*listed, *gb._groups_of(proof.lead)]))
     lead, objective, found_bound, solved = gb.choose(deadline, listed, mip_gap=mip_gap)
@@ -591,7 +587,6 @@ def prove(
         # a plan outside the list costs more than the objective the list was made for
         proof.bound = min(found_bound, proof.objective)
         proof.proven = True
-        proof.notes.append(f"optimal among the {len(listed)} groups a better plan could use")
     return proof
 
 
