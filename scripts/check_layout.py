@@ -5,7 +5,7 @@ Run:  .venv/bin/python scripts/check_layout.py        (exit 1 and a list when an
 
 Stages, in pipeline order (a module may import from its own stage and earlier ones only)::
 
-    base (errors, schema, outputs, policy, datasets, csv_cells) -> rules -> read -> locate
+    base (errors, schema, outputs, policy, datasets, csv_cells, pool) -> rules -> read -> locate
     -> core (plan, plan_files)
     -> group -> evaluate -> present -> cli
 
@@ -36,6 +36,7 @@ _ROOT_STAGE = {
     "presets": "base",
     "datasets": "base",
     "csv_cells": "base",
+    "pool": "base",
     "plan": "core",
     "scenarios": "scenarios",
     "plan_files": "core",

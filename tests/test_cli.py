@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -437,3 +439,34 @@ def test_a_solver_stopped_before_any_bound_says_no_bound(status, bound, says):
     line = plan_line(summary, plan.objective_figures())
     assert ("no bound" in line) is says
     assert "optimality gap" not in line and "gap 0" not in line
+
+
+@pytest.mark.parametrize("code", [0, 1, 4])
+def test_the_console_script_ends_quickly_with_nothing_lost(code: int) -> None:
+    # geogroup's console script ends without the interpreter's teardown: the exit
+    # handlers still run, both streams are flushed (standard output made block-buffered
+    # here, as a pipe's may be), the status is kept.
+    program = (
+        "import atexit, sys; from geogroup.cli._group import ended; "
+        "sys.stdout = open(1, 'w', closefd=False, buffering=65536); "
+        "atexit.register(lambda: print('handler ran', file=sys.stderr)); "
+        "print('partial line', end=''); "
+        f"ended(SystemExit({code}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (code, "partial line", "handler ran\n")
+
+
+def test_the_console_script_waits_for_a_running_thread() -> None:
+    # A thread of the program still at work: Python's usual end, which waits for it.
+    program = (
+        "import threading, time; from geogroup.cli._group import ended; "
+        "threading.Thread(target=lambda: (time.sleep(0.5), print('thread done'))).start(); "
+        "ended(SystemExit(0))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout) == (0, "thread done\n")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from geogroup.errors import PolicyError
+from geogroup.errors import InfeasibleError, PolicyError
 from geogroup.group import FastGrouper
+from geogroup.group._units import progress_bar, run_jobs
 from geogroup.policy import Policy
+from geogroup.pool import pool, start_workers
 from tests.helpers import random_schools
 
 POLICY = Policy(name="units", members=(1, 4), leads="top:0.3")
@@ -76,3 +79,52 @@ def test_progress_bar_on_stderr_only_when_asked(four_units, capsys):
     assert capsys.readouterr().err == ""
     plan_with(four_units, backend="serial")  # None: stderr is not a terminal under pytest
     assert capsys.readouterr().err == ""
+
+
+def test_the_pool_works_in_this_process_too_and_keeps_the_jobs_order():
+    # Largest first, taken by whichever process is free; this one does not wait for the
+    # workers to start, so it runs jobs as well. The results keep the jobs' order.
+    jobs = list(range(12))
+    with progress_bar("test", len(jobs), False) as bar:
+        done = run_jobs(
+            lambda job: (job, os.getpid()),
+            jobs,
+            backend="processes",
+            n_workers=2,
+            scheduler=None,
+            bar=bar,
+            sizes=[(7 * j) % 12 for j in jobs],
+        )
+    assert [job for job, _ in done] == jobs
+    assert os.getpid() in {pid for _, pid in done}
+
+
+@pytest.mark.parametrize("failing", [0, 2])  # the first jobs go to the worker, the third here
+def test_a_failing_job_in_the_pool_raises_its_own_error(failing):
+    def job(n):
+        if n == failing:
+            raise InfeasibleError(f"unit {n} cannot be grouped")
+        return n
+
+    with (
+        progress_bar("test", 8, False) as bar,
+        pytest.raises(InfeasibleError, match=f"unit {failing}"),
+    ):
+        run_jobs(job, list(range(8)), backend="processes", n_workers=2, scheduler=None, bar=bar)
+
+
+def test_workers_started_early_are_the_ones_the_run_uses():
+    # geogroup propose starts the workers before it imports the grouping stage; the run then
+    # finds them (the same executor: same count, timeout and environment), not new ones.
+    start_workers(2)
+    early = pool(2).submit(os.getpid).result(timeout=120)
+    with progress_bar("test", 6, False) as bar:
+        done = run_jobs(
+            lambda job: os.getpid(),
+            list(range(6)),
+            backend="processes",
+            n_workers=2,
+            scheduler=None,
+            bar=bar,
+        )
+    assert early in done and early != os.getpid()

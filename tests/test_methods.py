@@ -224,6 +224,37 @@ def test_a_matching_that_once_cycled_forever_now_finishes():
     assert done.stdout.strip() in {"optimal", "time_limit"}
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_the_quick_check_before_a_matching_agrees_with_the_matching(seed):
+    # Whether every school can take a slot (a maximum flow over the slots gathered by lead
+    # and kind) decides as scipy's matching does, which can take seconds to fail.
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    from geogroup.group._assign import _can_place_all
+
+    rng = np.random.default_rng(seed)
+    n_free, n_leads = int(rng.integers(1, 30)), int(rng.integers(1, 8))
+    slot_lead = np.repeat(np.arange(n_leads), rng.integers(1, 6, size=n_leads))
+    slot_kind = rng.integers(0, 4, size=len(slot_lead))
+    sees = rng.random((n_free, n_leads)) < rng.uniform(0.1, 0.6)  # a school's near leads
+    fits = rng.random((n_free, 4)) < 0.7  # the kinds of slot a school may fill
+    rows, cols = np.nonzero(sees[:, slot_lead] & fits[:, slot_kind])
+    if len(rows) == 0:
+        return
+    graph = sp.csr_matrix(
+        (rng.integers(1, 100, size=len(rows)).astype(float), (rows, cols)),
+        shape=(n_free, len(slot_lead)),
+    )
+    try:
+        min_weight_full_bipartite_matching(graph)
+        matched = True
+    except ValueError:
+        matched = False
+    quick = _can_place_all(n_free, slot_lead, slot_kind, rows, cols)
+    assert quick == (matched and n_free <= len(slot_lead))
+
+
 @pytest.mark.parametrize(
     "policy",
     [

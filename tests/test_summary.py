@@ -217,3 +217,33 @@ def test_the_png_is_drawn_not_blank(demo: gg.Plan, tmp_path: Path) -> None:
         at += 12 + length
     raw = zlib.decompress(b"".join(chunks))
     assert len(set(raw[::97])) > 50
+
+
+def test_a_summary_drawn_in_a_worker_is_the_same_page(demo: gg.Plan, tmp_path: Path) -> None:
+    # geogroup propose has a pool worker draw the page while it writes the rest.
+    from geogroup.outputs import write_set
+    from geogroup.pool import pool
+    from geogroup.present import meeting_writers
+
+    here = write_set(tmp_path / "here", meeting_writers(demo, boundary=BOUNDARY))
+    there = write_set(
+        tmp_path / "there", meeting_writers(demo, boundary=BOUNDARY, executor=pool(2))
+    )
+    assert sorted(here) == sorted(there)
+    for name in here:
+        assert here[name].read_bytes() == there[name].read_bytes(), name
+
+
+def test_a_page_that_fails_in_a_worker_fails_the_whole_set(demo: gg.Plan, tmp_path: Path) -> None:
+    from geogroup.errors import GeogroupError
+    from geogroup.outputs import write_set
+    from geogroup.pool import pool
+    from geogroup.present import meeting_writers
+
+    missing = tmp_path / "no_such_outline.geojson"
+    writers = meeting_writers(demo, boundary=missing, executor=pool(2))
+    with pytest.raises((GeogroupError, OSError), match="no_such_outline"):
+        write_set(tmp_path / "out", writers)
+    assert not (tmp_path / "out").exists() or not any(
+        p for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")
+    )

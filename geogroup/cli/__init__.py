@@ -44,14 +44,14 @@ import click
 from geogroup.cli._assets import assets
 from geogroup.cli._edit import edit
 from geogroup.cli._errors import EXIT_INTERNAL_ERROR, EXIT_USAGE, EXIT_USER_ERROR
-from geogroup.cli._group import Geogroup
+from geogroup.cli._group import Geogroup, ended
 from geogroup.cli._plans import compare, evaluate, map_command
 from geogroup.cli._propose import propose
 from geogroup.cli._read import check
 from geogroup.cli._scenarios import scenarios_command
 from geogroup.cli._summary import summary_command
 
-__all__ = ["EXIT_INTERNAL_ERROR", "EXIT_USAGE", "EXIT_USER_ERROR", "main"]
+__all__ = ["EXIT_INTERNAL_ERROR", "EXIT_USAGE", "EXIT_USER_ERROR", "main", "run"]
 
 _EXIT_STATUS = """\b
 Exit status: 0 done; 1 an error in the input, the policy or a file ("Error: ..."); 2 bad
@@ -69,3 +69,12 @@ def main(debug: bool) -> None:
 for _command in (check, propose, map_command, evaluate, compare, scenarios_command, edit, assets):
     main.add_command(_command)
 main.add_command(summary_command)
+
+
+def run() -> None:
+    """The ``geogroup`` console script: :data:`main`, then an end without the interpreter's
+    teardown (:func:`geogroup.cli._group.ended`)."""
+    try:
+        main()
+    except SystemExit as exc:
+        ended(exc)

@@ -10,8 +10,12 @@ that language; a usage error is shown as click shows it, its words translated
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
 import re
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -217,3 +221,21 @@ def show_usage_error(exc: click.exceptions.UsageError) -> None:
             hint = say("usage_hint", command=command) + "\n"
         click.echo(f"{ctx.get_usage()}\n{hint}", err=True, color=ctx.color)
     click.echo(say("error", message=_click_message(exc)), err=True)
+
+
+def ended(exit: SystemExit) -> NoReturn:
+    """End the process with the status of ``exit`` once the command is done, skipping the
+    interpreter's teardown (freeing every object one by one: 0.5 s or more after a run on
+    a province). Nothing is lost by it: every file is written and closed by then, the exit
+    handlers (worker pools, temporary folders) run here as they would, and both streams are
+    flushed. When a thread of the program still runs, or the status is not a number, the
+    end is Python's usual one."""
+    code = 0 if exit.code is None else exit.code
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if not isinstance(code, int) or any(t.is_alive() and not t.daemon for t in others):
+        raise exit
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

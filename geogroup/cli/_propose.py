@@ -22,7 +22,7 @@ from geogroup.cli._network import (
 from geogroup.cli._read import SCHOOLS, echo_read_warnings, read_from_options, read_options
 from geogroup.cli._summary import exchange_options, with_rates
 from geogroup.cli._text import echo
-from geogroup.group import BACKENDS
+from geogroup.pool import BACKENDS, pool, start_workers, workers
 
 __all__ = ["propose"]
 
@@ -159,10 +159,19 @@ def propose(
 ) -> None:
     """Propose 1+X groups for SCHOOLS (a file, or '-' for standard input) under a policy;
     write the plan, its report and its map to --out."""
-    from geogroup.group import METHODS, get_method
-    from geogroup.group import propose as propose_groups
     from geogroup.outputs import output_paths, write_set
     from geogroup.policy import get_policy
+
+    running = _running_params(n_jobs, backend, scheduler, progress)
+    policy = with_rates(get_policy(policy_name), opts)
+    output_paths(out_dir, policy.output)  # before the run: a bad name costs nothing
+    area = opts.pop("boundary")  # the method records it as given (a path or cn:NAME)
+    boundary = boundary_from(area)
+    table, report = read_from_options(schools, opts)
+    n_workers = _start_workers(table, policy, by, running)
+    # The grouping and drawing stages are imported here, while the workers import the first.
+    from geogroup.group import METHODS, get_method
+    from geogroup.group import propose as propose_groups
     from geogroup.present import output_writers
 
     if method is not None and method not in METHODS:
@@ -170,12 +179,6 @@ def propose(
             say("method_unknown", method=method, methods=", ".join(sorted(METHODS))),
             param_hint="--method",
         )
-    running = _running_params(n_jobs, backend, scheduler, progress)
-    policy = with_rates(get_policy(policy_name), opts)
-    output_paths(out_dir, policy.output)  # before the run: a bad name costs nothing
-    area = opts.pop("boundary")  # the method records it as given (a path or cn:NAME)
-    boundary = boundary_from(area)
-    table, report = read_from_options(schools, opts)
     echo_read_warnings(report, schools)
     roads = (opts.pop("roads_file"), opts.pop("distances_file"))
     distances = distances_from(table, *roads, policy=policy, by=by)
@@ -203,14 +206,36 @@ def propose(
     for warning in caught:
         text = str(warning.message)
         echo(say("warning", message=translated(text) or text), err=True)
-    writers = output_writers(plan, lang=lang, map_options=map_boundary(boundary))
+    # The pool's workers are idle now: one draws the summary page while this process writes.
+    executor = pool(n_workers) if n_workers > 1 else None
+    writers = output_writers(plan, lang=lang, map_options=map_boundary(boundary), executor=executor)
     if headers != "en":
         writers |= plan.writers(headers=headers)
     # The whole set is staged and moved in under a lock: all of this run's, or none.
-    written = write_set(out_dir, writers, policy.output)
+    try:
+        written = write_set(out_dir, writers, policy.output)
+    finally:
+        if executor is not None:  # the command ends: its workers need not linger
+            executor.shutdown(wait=True, kill_workers=True)
     echo(plan_line(plan.summary(), plan.objective_figures()))
     for path in written.values():
         echo(say("wrote", path=path))
+
+
+def _start_workers(table: Any, policy: Any, by: str | None, running: dict[str, Any]) -> int:
+    """Start the processes that will group units beside this one now, when the run will
+    use them (several units, enough schools, the process pool): they import the grouping
+    stage (a second or so) while this process imports it too. Returns the processes of the
+    run, this one included (1: no pool)."""
+    if running.get("backend", "processes") != "processes" or (by is not None and by not in table):
+        return 1  # not a pool run, or one the method refuses (it names the missing column)
+    from geogroup import rules
+
+    n_workers = workers(
+        running.get("n_jobs"), sum(1 for _ in rules.split_units(table, by, policy)), len(table)
+    )
+    start_workers(n_workers)
+    return n_workers
 
 
 def _previous_plan(path: str | None, schools: Any) -> Any:

@@ -20,10 +20,10 @@ from geogroup.group._exact import ExactGrouper
 from geogroup.group._fast import FastGrouper
 from geogroup.group._kmeans import KMeansGrouper
 from geogroup.group._pairs import PairGrouper
-from geogroup.group._units import BACKENDS
 from geogroup.locate import DistanceTable
 from geogroup.plan import Plan
 from geogroup.policy import PRESETS, Policy, get_policy
+from geogroup.pool import BACKENDS
 
 __all__ = [
     "ALL_RULES",

@@ -32,7 +32,6 @@ from geogroup.errors import InfeasibleError, InputError, PolicyError
 from geogroup.group._prepare import prepare_problem
 from geogroup.group._problem import Problem, Solution, evaluate
 from geogroup.group._units import (
-    BACKENDS,
     count_moved,
     make_plan,
     progress_bar,
@@ -40,11 +39,11 @@ from geogroup.group._units import (
     stable_ids,
     unassigned_frame,
     unit_frame,
-    workers,
 )
 from geogroup.locate import DistanceTable
 from geogroup.plan import Plan
 from geogroup.policy import Policy, get_policy
+from geogroup.pool import BACKENDS, workers
 
 __all__ = ["ALL_RULES", "BaseGrouper", "active_rules", "solution_from"]
 
@@ -110,12 +109,13 @@ class BaseGrouper(BaseEstimator):
         ``'raise'``, or ``'unassign'``: a unit the policy cannot group is left unassigned
         with its reason, and a warning says so.
     n_jobs
-        Processes for independent units under ``backend='processes'`` (None: every core once
-        the input has 2,000 schools or more; 1: serially); Dask workers of the
-        :class:`~dask.distributed.LocalCluster` started under ``backend='dask'``.
+        Processes for independent units under ``backend='processes'``, this one included
+        (None: every core once the input has 2,000 schools or more; 1: serially); Dask
+        workers of the :class:`~dask.distributed.LocalCluster` started under
+        ``backend='dask'``.
     backend
-        Where the units run: ``'serial'`` (this process), ``'processes'`` (joblib's worker
-        processes on this machine) or ``'dask'`` (tasks on a Dask cluster;
+        Where the units run: ``'serial'`` (this process), ``'processes'`` (this process and
+        joblib's loky worker processes on this machine) or ``'dask'`` (tasks on a Dask cluster;
         ``pip install "geogroup[scale]"``).
     scheduler
         Address of a running Dask scheduler (``'tcp://host:8786'``) for ``backend='dask'``;
@@ -240,6 +240,7 @@ class BaseGrouper(BaseEstimator):
                 n_workers=n_workers if self.backend != "dask" else self.n_jobs,
                 scheduler=self.scheduler,
                 bar=bar,
+                sizes=[len(index) for _, index in units],
             )
         pieces = [piece for piece, _ in results] + _without_unit(schools, by, policy)
         reports = [report for _, report in results]

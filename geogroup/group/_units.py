@@ -1,17 +1,19 @@
 """Running the units of a grouping, and putting their results together into one plan.
 
-Units are independent: each runs wherever the backend says (this process, joblib's worker
-processes, or Dask) with its own generator seeded from the method's seed and the unit's
-label, so the plan does not depend on where or in which order the units ran.
+Units are independent: each runs wherever the backend says (this process, this process and
+joblib's loky worker processes, or Dask) with its own generator seeded from the method's seed
+and the unit's label, so the plan does not depend on where or in which order the units ran.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 import os
 import sys
 from collections.abc import Callable, Sequence
+from concurrent import futures
 from typing import Any
 
 import geopandas as gpd
@@ -24,9 +26,9 @@ from geogroup import schema as S
 from geogroup.errors import PolicyError
 from geogroup.group._problem import Problem, Solution
 from geogroup.plan import Plan
+from geogroup.pool import pool
 
 __all__ = [
-    "BACKENDS",
     "count_moved",
     "make_plan",
     "progress_bar",
@@ -35,9 +37,6 @@ __all__ = [
     "unassigned_frame",
     "unit_frame",
 ]
-
-BACKENDS = ("serial", "processes", "dask")
-_PARALLEL_FROM = 2000  # schools: below this, starting processes costs more than it saves
 
 
 def progress_bar(name: str, n_units: int, show: bool | None) -> tqdm:
@@ -49,16 +48,6 @@ def progress_bar(name: str, n_units: int, show: bool | None) -> tqdm:
     )
 
 
-def workers(n_jobs: int | None, n_units: int, n_schools: int) -> int:
-    """Processes to use: ``n_jobs`` when given; else serial for one unit or a small input,
-    and every core otherwise."""
-    if n_jobs is not None:
-        return max(1, min(int(n_jobs), n_units))
-    if n_units < 2 or n_schools < _PARALLEL_FROM:
-        return 1
-    return max(1, min(os.cpu_count() or 1, n_units))
-
-
 def run_jobs(
     fn: Callable[[Any], Any],
     jobs: Sequence[Any],
@@ -67,19 +56,60 @@ def run_jobs(
     n_workers: int,
     scheduler: str | None,
     bar: tqdm,
+    sizes: Sequence[int] | None = None,
 ) -> list[Any]:
-    """``fn`` over ``jobs``, results in the order of ``jobs``: in this process, in joblib's
-    worker processes (loky), or as Dask tasks."""
+    """``fn`` over ``jobs``, results in the order of ``jobs``: in this process, in this
+    process and worker processes (loky), or as Dask tasks. ``sizes`` (e.g. each unit's
+    schools) has the largest jobs started first."""
     if backend == "dask":
         return _run_on_dask(fn, jobs, scheduler, n_workers, bar)
     if backend == "serial" or n_workers == 1:
         return [_tick(bar, fn(job)) for job in jobs]
-    from joblib import Parallel, delayed
+    # Largest first: a large unit started last would keep one process busy while the others
+    # idle.
+    order = largest_first(sizes if sizes is not None else [0] * len(jobs))
+    return _run_in_pool(fn, jobs, order, n_workers, bar)
 
-    # Batches of a quarter of a worker's share: few round trips, and still balanced.
-    batch = max(1, len(jobs) // (4 * n_workers))
-    parallel = Parallel(n_jobs=n_workers, backend="loky", batch_size=batch, return_as="generator")
-    return [_tick(bar, r) for r in parallel(delayed(fn)(job) for job in jobs)]
+
+def _run_in_pool(
+    fn: Callable[[Any], Any], jobs: Sequence[Any], order: list[int], n_workers: int, bar: tqdm
+) -> list[Any]:
+    """``fn`` over ``jobs`` in ``n_workers`` processes: this one and ``n_workers - 1`` loky
+    workers, each job taken in ``order`` by the first free. This process does not wait for
+    the workers to start (a second or so each, importing geogroup): it runs jobs meanwhile.
+    Every worker holds two jobs, so that it has the next at hand while this process is busy
+    with one of its own."""
+    executor = pool(n_workers)
+    left = collections.deque(order)
+    running: dict[futures.Future, int] = {}
+    results: list[Any] = [None] * len(jobs)
+    try:
+        while left or running:
+            while left and len(running) < 2 * (n_workers - 1):
+                i = left.popleft()
+                running[executor.submit(fn, jobs[i])] = i
+            if left:
+                i = left.popleft()
+                results[i] = _tick(bar, fn(jobs[i]))
+            else:
+                futures.wait(running, return_when=futures.FIRST_COMPLETED)
+            for future in [f for f in running if f.done()]:
+                results[running.pop(future)] = _tick(bar, future.result())
+    finally:
+        for future in running:
+            future.cancel()
+    return results
+
+
+def largest_first(sizes: Sequence[int]) -> list[int]:
+    """Positions of ``sizes`` from the largest to the smallest, ties in their order.
+
+    Examples
+    --------
+    >>> largest_first([3, 9, 1, 9])
+    [1, 3, 0, 2]
+    """
+    return sorted(range(len(sizes)), key=lambda i: -sizes[i])
 
 
 def _tick(bar: tqdm, result: Any) -> Any:

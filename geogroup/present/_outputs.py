@@ -23,12 +23,15 @@ def output_writers(
     policy: str | Policy | None = None,
     comparison: Comparison | None = None,
     map_options: Mapping[str, Any] | None = None,
+    executor: Any = None,
 ) -> dict[str, Callable[[Path], Any]]:
     """The writers of every file ``geogroup propose`` writes, by default name, for
     :func:`geogroup.outputs.write_set`: the plan's (:meth:`~geogroup.plan.Plan.writers`),
     the report's and the one-page summary's (:func:`meeting_writers`, with ``lang``,
     ``policy`` and ``comparison``; the summary on the ``boundary`` of ``map_options`` when
     it has one) and ``map.html`` (:func:`save_map` with ``lang`` and ``map_options``).
+    The summary's two files come last: given an ``executor`` (of processes), the page is
+    drawn in one of them while this process writes the others.
 
     Examples
     --------
@@ -44,8 +47,10 @@ def output_writers(
     """
     writers = plan.writers()
     boundary = (map_options or {}).get("boundary")
-    writers |= meeting_writers(
-        plan, lang=lang, policy=policy, comparison=comparison, boundary=boundary
+    meeting = meeting_writers(
+        plan, lang=lang, policy=policy, comparison=comparison, boundary=boundary, executor=executor
     )
+    summary = {name: meeting.pop(name) for name in list(meeting) if name.startswith("summary.")}
+    writers |= meeting
     writers["map.html"] = functools.partial(save_map, plan, lang=lang, **(map_options or {}))
-    return writers
+    return writers | summary

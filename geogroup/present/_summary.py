@@ -38,6 +38,7 @@ __all__ = [
     "FORMATS",
     "meeting_writers",
     "summary_figure",
+    "summary_files",
     "summary_page",
     "summary_writers",
 ]
@@ -153,16 +154,36 @@ def figure_bytes(fig: Any, fmt: str) -> bytes:
     return raw.getvalue()
 
 
-def summary_writers(
+def summary_files(
     measured: Measured, *, lang: str = "zh", boundary: Any = None
+) -> dict[str, bytes]:
+    """The bytes of ``summary.pdf`` and ``summary.png`` by name, from the page drawn once."""
+    fig = summary_figure(measured, lang=lang, boundary=boundary)
+    with chart_style(lang, warn=False):
+        return {f"summary{suffix}": figure_bytes(fig, fmt) for suffix, fmt in FORMATS.items()}
+
+
+def summary_writers(
+    measured: Measured, *, lang: str = "zh", boundary: Any = None, executor: Any = None
 ) -> dict[str, Callable[[Path], Path]]:
     """The writers of ``summary.pdf`` and ``summary.png`` by name, for
     :func:`~geogroup.outputs.write_set`. The page is drawn here, so a plan that cannot be
-    drawn fails before any file is written."""
-    fig = summary_figure(measured, lang=lang, boundary=boundary)
-    with chart_style(lang, warn=False):
-        files = {f"summary{suffix}": figure_bytes(fig, fmt) for suffix, fmt in FORMATS.items()}
-    return {name: functools.partial(atomic_write, data=data) for name, data in files.items()}
+    drawn fails before any file is written; or, given an ``executor``
+    (:class:`concurrent.futures.Executor` of processes), in one of its processes while this
+    one goes on, each writer waiting for the page (a drawing that fails, fails the set)."""
+    if executor is None:
+        files = summary_files(measured, lang=lang, boundary=boundary)
+        return {name: functools.partial(atomic_write, data=data) for name, data in files.items()}
+    drawn = executor.submit(summary_files, measured, lang=lang, boundary=boundary)
+    return {
+        f"summary{suffix}": functools.partial(_write_drawn, drawn=drawn, name=f"summary{suffix}")
+        for suffix in FORMATS
+    }
+
+
+def _write_drawn(path: Path, *, drawn: Any, name: str) -> Path:
+    """Write the file ``name`` of the pages ``drawn`` (a future) at ``path``."""
+    return atomic_write(path, drawn.result()[name])
 
 
 def summary_page(
@@ -229,11 +250,13 @@ def meeting_writers(
     value_added: ValueAdded | None = None,
     scores: tuple[str, str] | None = None,
     boundary: Any = None,
+    executor: Any = None,
 ) -> dict[str, Callable[[Path], Path]]:
     """The writers of every file of a meeting, by name, for
     :func:`~geogroup.outputs.write_set`: ``report.html``, ``report.xlsx``,
     ``metrics.json`` (:func:`~geogroup.present.report_writers`) and ``summary.pdf``,
-    ``summary.png`` (:func:`summary_writers`), from one measurement of the plan.
+    ``summary.png`` (:func:`summary_writers`, drawn in a process of ``executor`` when one is
+    given), from one measurement of the plan.
 
     Examples
     --------
@@ -245,5 +268,6 @@ def meeting_writers(
     measured = measure(
         plan, policy=policy, comparison=comparison, value_added=value_added, scores=scores
     )
-    writers = report_writers(plan, lang=lang, measured=measured)
-    return writers | summary_writers(measured, lang=lang, boundary=boundary)
+    # The summary first: given an executor, it is drawn there while this process does the rest.
+    summary = summary_writers(measured, lang=lang, boundary=boundary, executor=executor)
+    return report_writers(plan, lang=lang, measured=measured) | summary
