@@ -4,8 +4,9 @@ Each mutant in ``tests/mutants.toml`` names a rule or a behaviour, a file, a pie
 text and what to put instead. For every mutant this script copies the repository into a
 scratch folder (``../shared`` linked beside it, as in CI), applies the one change, and runs
 the tests the mutant lists (stopping at the first failure). A mutant is *killed* when some
-test fails, and *survives* when all pass; the check fails when any mutant survives, or when
-a mutant's text is not found exactly once (the code moved: the mutant must follow it).
+test fails (or its tests hang past ``TIMEOUT_S``), and *survives* when all pass; the check
+fails when any mutant survives, or when a mutant's text is not found exactly once (the code
+moved: the mutant must follow it).
 
 Run:  .venv/bin/python scripts/mutation_check.py [--jobs 2] [--only NAME[,NAME]] [--list]
 
@@ -30,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "tests" / "mutants.toml"
+TIMEOUT_S = 600  # seconds for one mutant's tests, far more than any takes when it ends
 _COPY = ("geogroup", "tests", "data", "pyproject.toml")
 _IGNORE = shutil.ignore_patterns("__pycache__", "node_modules", ".hypothesis", "artifacts")
 DEFAULT_TESTS = [
@@ -123,27 +125,35 @@ def run(m: Mutant) -> Outcome:
         ).stdout.strip()
         if not where.startswith(str(repo)):
             raise SystemExit(f"{m.name}: the copy's geogroup was not the one imported ({where})")
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-x",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "-o",
-                "addopts=--import-mode=importlib",
-                "--no-header",
-                "-rf",
-                *m.tests,
-            ],
-            cwd=repo,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-x",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=--import-mode=importlib",
+            "--no-header",
+            "-rf",
+            *m.tests,
+        ]
+        try:
+            done = subprocess.run(
+                command,
+                cwd=repo,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            # A mutant that makes its tests hang is caught (as mutation tools count it), and
+            # said so: the suite itself would never finish.
+            took = time.perf_counter() - started
+            return Outcome(m, True, f"(timed out after {TIMEOUT_S} s)", took, "")
     output = done.stdout + done.stderr
     failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", output, flags=re.M)
     killed = done.returncode != 0

@@ -397,3 +397,31 @@ def test_the_same_report_is_the_same_bytes(plan: Plan, tmp_path: Path) -> None:
     second = write_report(plan, tmp_path / "b", lang="zh")
     for key, path in first.items():
         assert path.read_bytes() == second[key].read_bytes(), key
+
+
+def test_reasons_are_shown_in_the_reports_language(tmp_path: Path) -> None:
+    # A Chinese report gives every reason in Chinese: the rows rejected on input (the page's
+    # list and the workbook's sheet), the schools in no group (page, workbook, map popups).
+    import geogroup as gg
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo_county.csv"
+    schools, report = gg.read_schools(demo)
+    schools["unit"] = "U1"
+    schools.loc[schools.index[0], "unit"] = None  # in no unit: left out, with its reason
+    with pytest.warns(UserWarning, match="no value in the 'unit' column"):
+        plan = propose(schools, "shandong", method="fast", by="unit", rejected=report.rejected)
+    english = {"missing longitude", "latitude and longitude probably swapped", "no value in the"}
+    chinese = {"缺少经度", "经纬度可能颠倒", "所属单元未知（该列无值）"}
+    for lang, shown, hidden in (("zh", chinese, english), ("en", english, chinese)):
+        out = write_report(plan, tmp_path / lang, lang=lang)
+        page = Path(out["html"]).read_text(encoding="utf-8")
+        book = openpyxl.load_workbook(out["xlsx"], read_only=True)
+        cells = " ".join(
+            str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row
+        )
+        map_page = gg.save_map(plan, tmp_path / f"{lang}.html", lang=lang).read_text("utf-8")
+        for words in shown:
+            assert words in page and words in cells, (lang, words)
+        assert all(words not in page and words not in cells for words in hidden), lang
+        unit_words = "所属单元未知" if lang == "zh" else "no value in the"
+        assert unit_words in map_page, lang

@@ -16,9 +16,10 @@ The words
 the solver's status words, ``[errors]`` the library's errors by their ``code`` (with the
 error's ``values``), ``[reasons]`` the reasons a plan cell cannot be read, ``[patterns]``
 English messages of the library said in Chinese (regular expressions over the whole
-message; named groups fill the template), ``[click]`` click's own messages the same way,
-and ``[help]`` the help texts, keyed by their English text (white space collapsed). Text
-missing from the Chinese file shows in English: a translator edits the TOML file only.
+message; named groups fill the template, and one named ``rest`` or ``rest_…`` is itself
+translated), ``[click]`` click's own messages the same way, and ``[help]`` the help texts,
+keyed by their English text (white space collapsed). Text missing from the Chinese file
+shows in English: a translator edits the TOML file only.
 """
 
 from __future__ import annotations
@@ -194,8 +195,9 @@ def translated(text: str, table: str = "patterns", lang: str | None = None) -> s
     """``text``, an English message of the library (``table='patterns'``) or of click
     (``'click'``), or a line of the read report (``'check'``), in the run's language by the
     first pattern that matches it whole; None when none does (or the language is English).
-    A group named ``rest`` is itself translated when a pattern of the table matches it, and
-    one named ``reason`` by the ``[reasons]`` words or the ``[patterns]``.
+    A group named ``rest`` (or ``rest_…``: a message may hold several parts to translate)
+    is itself translated when a pattern of the table matches it, and one named ``reason``
+    by the ``[reasons]`` words or the ``[patterns]``.
 
     Examples
     --------
@@ -210,8 +212,9 @@ def translated(text: str, table: str = "patterns", lang: str | None = None) -> s
         if found is None:
             continue
         values = found.groupdict()
-        if values.get("rest"):
-            values["rest"] = translated(values["rest"], table, lang) or values["rest"]
+        for name, value in values.items():
+            if value and (name == "rest" or name.startswith("rest_")):
+                values[name] = translated(value, table, lang) or value
         if values.get("reason"):
             reason = values["reason"]
             values["reason"] = (

@@ -25,6 +25,7 @@ from geogroup import schema as S
 from geogroup.plan import Plan
 from geogroup.present._china import in_mainland_china
 from geogroup.present._colors import PALETTE, DrawnGroups, colour_groups, drawn_groups, schools_of
+from geogroup.present._labels import reasons_in
 from geogroup.present._options import MapOptions
 from geogroup.present._road_popups import road_columns
 from geogroup.present._text import escape
@@ -350,13 +351,15 @@ def _style_indices(data: PlanData, position: np.ndarray, styles: Styles) -> np.n
     return np.asarray(index, dtype=np.int64)[codes]
 
 
-def school_columns(data: PlanData, styles: Styles) -> tuple[dict[str, list], dict[str, list]]:
+def school_columns(
+    data: PlanData, styles: Styles, lang: str = "en"
+) -> tuple[dict[str, list], dict[str, list]]:
     """The schools in groups (leads last, drawn on top) and the others, each as columns.
 
     Keys (the page makes one point per position): ``x``, ``y``; ``id``, ``name`` (escaped);
     ``g`` (group position, -1 for none), ``s`` (style), ``r`` (role), ``q`` (quality),
     ``a`` (area), ``l`` (level), ``st``/``te`` (students, teachers), ``d`` (km to the lead),
-    ``why`` (reason, schools in no group), ``note`` (highlighted schools); with road
+    ``why`` (reason in ``lang``, schools in no group), ``note`` (highlighted schools); with road
     distances also ``tm`` (minutes to the lead) and ``sl`` (straight-line km); None where
     a value is missing.
     """
@@ -365,7 +368,8 @@ def school_columns(data: PlanData, styles: Styles) -> tuple[dict[str, list], dic
     grouped = np.flatnonzero(position >= 0)
     grouped = grouped[np.argsort(data.roles[grouped] == S.LEAD, kind="stable")]
     others = np.flatnonzero(position < 0)
-    reason = _column(s, S.REASON).where(position < 0)
+    reason = pd.Series(reasons_in(_column(s, S.REASON), lang), index=s.index, dtype=object)
+    reason = reason.where(position < 0)
     ids = pd.Series([str(i) for i in s.index], dtype=object)
     note = ids.map(data.notes) if data.notes else pd.Series(None, index=ids.index, dtype=object)
     full = {

@@ -12,7 +12,16 @@ from typing import Any
 
 from geogroup import schema as S
 
-__all__ = ["CODED", "LABELS", "LANGS", "MAP_LABELS", "label", "metric_label", "reason_text"]
+__all__ = [
+    "CODED",
+    "LABELS",
+    "LANGS",
+    "MAP_LABELS",
+    "label",
+    "metric_label",
+    "reason_text",
+    "reasons_in",
+]
 
 LANGS = ("zh", "en")
 """The languages, in the order error messages list them."""
@@ -67,6 +76,28 @@ def reason_text(reason: str, lang: str) -> str:
         if sep and rest.startswith(words):
             return f"{head}: {text}"
     return reason
+
+
+def reasons_in(values: Any, lang: str) -> list[Any]:
+    """Each reason of ``values`` (a column of them; None and NaN kept) by
+    :func:`reason_text` in ``lang``; several joined by ``; `` (a rejected row's problems,
+    ``column 'cell': reason``), each one.
+
+    Examples
+    --------
+    >>> reasons_in(["lat '.': missing latitude; lon '.': missing longitude", None], "zh")
+    ["lat '.': 缺少纬度; lon '.': 缺少经度", None]
+    """
+    shown: dict[str, str] = {}
+    out = []
+    for value in values:
+        if not isinstance(value, str):
+            out.append(value)
+            continue
+        if value not in shown:
+            shown[value] = "; ".join(reason_text(part, lang) for part in value.split("; "))
+        out.append(shown[value])
+    return out
 
 
 def label(key: str, lang: str) -> str:

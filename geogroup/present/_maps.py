@@ -278,7 +278,7 @@ def _add_plan(
             f"{labels_js(items, collide=False)}])"
         )
         add("sectors", code, labels["layer_sectors"])
-    grouped, others = school_columns(data, styles)
+    grouped, others = school_columns(data, styles, opts.lang)
     for key, columns in (("unassigned", others), ("schools", grouped)):
         if columns["x"]:
             layer = add(key, layer_js(script_json(columns), "school", name), labels[f"layer_{key}"])

@@ -21,7 +21,9 @@ Every input row is accounted for: in a group, unassigned with its reason, or rej
 input with its row number and reason.
 
 Labels are in Chinese (``lang='zh'``) or English (``'en'``), from :data:`LABELS`
-(``labels/<lang>.toml``). The page is rendered from the jinja2 templates in ``templates/``
+(``labels/<lang>.toml``); so are the reasons of rejected rows and of schools in no group,
+by the ``[reasons]`` table there (:func:`~geogroup.present._labels.reasons_in`; a reason it
+does not know stays as written). The page is rendered from the jinja2 templates in ``templates/``
 with autoescaping on, so every string that comes from the input (school names, ids, group
 ids, policy names) is escaped before it reaches HTML; the charts are images (base64 SVG)
 whose text is drawn as shapes. The files are written as one set
@@ -52,7 +54,7 @@ from geogroup.plan import Plan
 from geogroup.policy import Policy
 from geogroup.present import charts
 from geogroup.present._fonts import chart_style
-from geogroup.present._labels import LABELS, label, metric_label
+from geogroup.present._labels import LABELS, label, metric_label, reason_text, reasons_in
 from geogroup.present._layout import text_width
 from geogroup.present._measure import Measured, measure
 from geogroup.present._numbers import percent, shown
@@ -263,7 +265,7 @@ def _reasons(reasons: Any, lang: str) -> _Table:
     counts = reason_counts(reasons)
     frame = pd.DataFrame(
         {
-            S.REASON: [r for r, _ in counts],
+            S.REASON: [reason_text(r, lang) for r, _ in counts],
             "n_rows": pd.array([n for _, n in counts], dtype="Int64"),
         }
     )
@@ -374,8 +376,13 @@ def _html_page(measured: Measured, lang: str) -> str:
     metrics = measured.metrics
     large = metrics["schools"] > LARGE
     schools = measured.schools
-    rejected = measured.rejected_rows.assign(row=lambda f: f["row"].astype(str))  # 1272, not 1,272
+    rejected = measured.rejected_rows.assign(
+        row=lambda f: f["row"].astype(str),  # 1272, not 1,272
+        problems=lambda f: reasons_in(f["problems"], lang),
+    )
     unassigned = measured.unassigned
+    if S.REASON in unassigned:
+        unassigned = unassigned.assign(**{S.REASON: reasons_in(unassigned[S.REASON], lang)})
     groups_sheet, schools_sheet = label("groups", lang), label("schools", lang)
     rejected_table, rejected_more = _listed(rejected, large, lang, label("rejected", lang))
     unassigned_table, unassigned_more = _listed(

@@ -14,7 +14,7 @@ import pandas as pd
 
 from geogroup import schema as S
 from geogroup.evaluate import KEY_TEACHERS
-from geogroup.present._labels import CODED, label, metric_label
+from geogroup.present._labels import CODED, label, metric_label, reasons_in
 from geogroup.present._measure import Measured, coverage_checks
 from geogroup.present._numbers import kind_of, percent
 from geogroup.present._workbook import Table
@@ -87,16 +87,19 @@ def _comparison(measured: Measured, lang: str) -> list[Table]:
 
 def workbook_tables(measured: Measured, lang: str) -> list[Table]:
     """The sheets of the report's workbook, in order."""
-    rejected = measured.rejected
+    rejected = measured.rejected.assign(reason=lambda f: reasons_in(f["reason"], lang))
     if rejected["file"].isna().all():
         rejected = rejected.drop(columns="file")
+    schools = measured.schools
+    if S.REASON in schools:
+        schools = schools.assign(**{S.REASON: reasons_in(schools[S.REASON], lang)})
     violations = measured.violations.assign(
         rule=[label(f"rule:{r}", lang) for r in measured.violations["rule"]]
     )
     tables = [
         _summary(measured, lang),
         Table(label("groups", lang), measured.groups, coded=CODED_COLUMNS, freeze="C2"),
-        Table(label("schools", lang), measured.schools, coded=CODED_COLUMNS, freeze="C2"),
+        Table(label("schools", lang), schools, coded=CODED_COLUMNS, freeze="C2"),
         Table(label("rejected", lang), rejected, kinds={"row": "count"}),
         Table(label("violations", lang), violations),
     ]

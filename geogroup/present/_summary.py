@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import io
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -174,16 +175,33 @@ def summary_writers(
     if executor is None:
         files = summary_files(measured, lang=lang, boundary=boundary)
         return {name: functools.partial(atomic_write, data=data) for name, data in files.items()}
-    drawn = executor.submit(summary_files, measured, lang=lang, boundary=boundary)
+    drawn = executor.submit(_drawn_elsewhere, measured, lang, boundary)
+    said: list[bool] = []
     return {
-        f"summary{suffix}": functools.partial(_write_drawn, drawn=drawn, name=f"summary{suffix}")
+        f"summary{suffix}": functools.partial(
+            _write_drawn, drawn=drawn, name=f"summary{suffix}", said=said
+        )
         for suffix in FORMATS
     }
 
 
-def _write_drawn(path: Path, *, drawn: Any, name: str) -> Path:
-    """Write the file ``name`` of the pages ``drawn`` (a future) at ``path``."""
-    return atomic_write(path, drawn.result()[name])
+def _drawn_elsewhere(measured: Measured, lang: str, boundary: Any) -> tuple[dict, list]:
+    """:func:`summary_files` in another process, with the warnings it gave there."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        files = summary_files(measured, lang=lang, boundary=boundary)
+    return files, [(str(w.message), w.category) for w in caught]
+
+
+def _write_drawn(path: Path, *, drawn: Any, name: str, said: list[bool]) -> Path:
+    """Write the file ``name`` of the pages ``drawn`` (a future) at ``path``; the warnings
+    of the drawing are given here, once."""
+    files, given = drawn.result()
+    if not said:
+        said.append(True)
+        for message, category in given:
+            warnings.warn(message, category, stacklevel=2)
+    return atomic_write(path, files[name])
 
 
 def summary_page(
