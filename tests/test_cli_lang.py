@@ -884,3 +884,24 @@ def test_a_unit_left_unassigned_is_warned_of_in_chinese(tmp_path):
     assert any(x.startswith("警告：1 所学校的 '区县' 列没有值") for x in warned), warned
     english = {x: _english_left(x) for x in warned if _english_left(x)}
     assert not english, english
+
+
+def test_a_unit_that_cannot_be_grouped_is_an_error_in_chinese(tmp_path):
+    # By default (--on-infeasible raise) such a unit stops the run: the error names the unit
+    # and says why, in Chinese.
+    path = _schools(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    units = ["东区", "东区", "东区", "东区", "西区", "东区"]  # 西区: one school
+    rows = [f"{row},{unit}" for row, unit in zip(lines[1:], units, strict=True)]
+    path.write_text("\n".join([lines[0] + ",区县", *rows]) + "\n", encoding="utf-8")
+    policy = tmp_path / "p.toml"
+    policy.write_text("[policy]\nmembers = [1, 3]\nleads = 'top:0.5'\n", encoding="utf-8")
+    args = ["propose", str(path), "--policy", str(policy), "--by", "区县"]
+    args += ["--out", str(tmp_path / "o"), "--lang", "zh"]
+    result = CliRunner(env=EN).invoke(main, args)
+    assert result.exit_code == 1, result.output
+    (error,) = [x for x in result.stderr.splitlines() if x.startswith("错误：")]
+    assert error.startswith("错误：单元 西区 无法分组：1 所学校无法按每个集团 1–3 所成员校划分"), (
+        error
+    )
+    assert not _english_left(error), error

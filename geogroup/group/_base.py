@@ -296,8 +296,9 @@ class BaseGrouper(BaseEstimator):
             solution = self._solve(problem, rng)
         except InfeasibleError as exc:
             message = f"{label}: {exc}" if label else str(exc)
-            if self.on_infeasible == "raise":
-                raise InfeasibleError(message) from None
+            if self.on_infeasible == "raise":  # coded: the command says it in Chinese too
+                unit = {"unit": label, "reason": str(exc)}
+                raise InfeasibleError(message, code="group.unit", values=unit) from None
             return unassigned_frame(unit, message), {
                 "unit": label,
                 "n": len(unit),
