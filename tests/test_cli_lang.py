@@ -905,3 +905,17 @@ def test_a_unit_that_cannot_be_grouped_is_an_error_in_chinese(tmp_path):
         error
     )
     assert not _english_left(error), error
+
+
+def test_a_warning_while_writing_is_said_in_chinese_once(tmp_path, monkeypatch):
+    # Warnings of the outputs (here: no font with Chinese glyphs) are said as the run's
+    # other warnings are, in its language, each once.
+    from geogroup.present import _fonts
+
+    monkeypatch.setattr(_fonts, "cjk_font", lambda: None)
+    args = ["propose", str(_schools(tmp_path)), "--policy", "shandong"]
+    args += ["--out", str(tmp_path / "o"), "--lang", "zh"]
+    result = CliRunner(env=EN).invoke(main, args)
+    assert result.exit_code == 0, result.output
+    said = [x for x in result.stderr.splitlines() if x.startswith("警告：未找到含中文字形的字体")]
+    assert len(said) == 1, result.stderr

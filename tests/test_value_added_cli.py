@@ -175,7 +175,14 @@ def test_evaluate_value_added_from_columns_of_the_plan(county, tmp_path: Path) -
     assert by_columns == by_files
 
 
-def test_ids_not_in_the_plan_are_named(county, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "2 school id(s) are not in the plan (such as 'NOSUCH', 'NOSUCH2')"),
+        ("zh", "有 2 个学校编号不在方案中（如 'NOSUCH', 'NOSUCH2'）"),
+    ],
+)
+def test_ids_not_in_the_plan_are_named(county, tmp_path: Path, lang: str, said: str) -> None:
     scores = tmp_path / "scores.csv"
     scores.write_text("school_id,score\n2103810001,80\nNOSUCH,70\nNOSUCH2,60\n", encoding="utf-8")
     result = CliRunner().invoke(
@@ -190,11 +197,11 @@ def test_ids_not_in_the_plan_are_named(county, tmp_path: Path) -> None:
             "--after",
             str(scores),
             "--lang",
-            "en",
+            lang,
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "2 school id(s) are not in the plan (such as 'NOSUCH', 'NOSUCH2')" in result.output
+    assert said in result.output
 
 
 @pytest.mark.parametrize(

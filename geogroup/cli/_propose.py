@@ -203,23 +203,33 @@ def propose(
             previous=earlier,
             distances=distances,
         )
-    for warning in caught:
-        text = str(warning.message)
-        echo(say("warning", message=translated(text) or text), err=True)
+    _echo_warnings(caught)
     # The pool's workers are idle now: one draws the summary page while this process writes.
     executor = pool(n_workers) if n_workers > 1 else None
-    writers = output_writers(plan, lang=lang, map_options=map_boundary(boundary), executor=executor)
-    if headers != "en":
-        writers |= plan.writers(headers=headers)
-    # The whole set is staged and moved in under a lock: all of this run's, or none.
-    try:
-        written = write_set(out_dir, writers, policy.output)
-    finally:
-        if executor is not None:  # the command ends: its workers need not linger
-            executor.shutdown(wait=True, kill_workers=True)
+    with warnings.catch_warnings(record=True) as caught:  # e.g. no font for Chinese
+        warnings.simplefilter("always", UserWarning)
+        writers = output_writers(
+            plan, lang=lang, map_options=map_boundary(boundary), executor=executor
+        )
+        if headers != "en":
+            writers |= plan.writers(headers=headers)
+        # The whole set is staged and moved in under a lock: all of this run's, or none.
+        try:
+            written = write_set(out_dir, writers, policy.output)
+        finally:
+            if executor is not None:  # the command ends: its workers need not linger
+                executor.shutdown(wait=True, kill_workers=True)
+    _echo_warnings(list({str(w.message): w for w in caught}.values()))  # each said once
     echo(plan_line(plan.summary(), plan.objective_figures()))
     for path in written.values():
         echo(say("wrote", path=path))
+
+
+def _echo_warnings(caught: list[Any]) -> None:
+    """Each warning caught, on standard error, in the run's language."""
+    for warning in caught:
+        text = str(warning.message)
+        echo(say("warning", message=translated(text) or text), err=True)
 
 
 def _start_workers(table: Any, policy: Any, by: str | None, running: dict[str, Any]) -> int:

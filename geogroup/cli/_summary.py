@@ -126,8 +126,7 @@ def meeting_inputs(
             echo(
                 say(
                     "warning",
-                    message=f"{option}: {len(lost):,} school id(s) are not in the plan "
-                    f"(such as {shown}); their scores are left out",
+                    message=say("scores_not_in_plan", option=option, n=len(lost), ids=shown),
                 ),
                 err=True,
             )
