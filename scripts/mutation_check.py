@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "tests" / "mutants.toml"
+_PYTEST = "-m pytest -x -q -p no:cacheprovider -o addopts=--import-mode=importlib --no-header -rf"
 TIMEOUT_S = 600  # seconds for one mutant's tests, far more than any takes when it ends
 _COPY = ("geogroup", "tests", "data", "pyproject.toml")
 _IGNORE = shutil.ignore_patterns("__pycache__", "node_modules", ".hypothesis", "artifacts")
@@ -125,20 +126,7 @@ def run(m: Mutant) -> Outcome:
         ).stdout.strip()
         if not where.startswith(str(repo)):
             raise SystemExit(f"{m.name}: the copy's geogroup was not the one imported ({where})")
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-x",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "addopts=--import-mode=importlib",
-            "--no-header",
-            "-rf",
-            *m.tests,
-        ]
+        command = [sys.executable, *_PYTEST.split(), *m.tests]
         try:
             done = subprocess.run(
                 command,

@@ -28,12 +28,15 @@ import contextlib
 import os
 import re
 import tomllib
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from importlib import resources
 from typing import Any
 
 import click
+
+from geogroup.cli._text import echo
 
 __all__ = [
     "LANGS",
@@ -44,6 +47,7 @@ __all__ = [
     "say",
     "speaking",
     "translated",
+    "warnings_said",
 ]
 
 LANGS = ("zh", "en")
@@ -245,3 +249,14 @@ def help_prefix(text: str, lang: str | None = None) -> str:
         if english.startswith(start):
             return local.split("。")[0] + ("。" if "。" in local else "")
     return text
+
+
+@contextlib.contextmanager
+def warnings_said() -> Iterator[None]:
+    """Record the warnings the library gives in the block, then say each on standard error,
+    once, in the run's language (:func:`translated`; as given when it has no pattern)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        yield
+    for text in dict.fromkeys(str(w.message) for w in caught):
+        echo(say("warning", message=translated(text) or text), err=True)

@@ -11,13 +11,12 @@ what was given into the library's objects, by calling its public functions.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from geogroup.cli._lang import current_lang, say, translated
+from geogroup.cli._lang import current_lang, warnings_said
 from geogroup.cli._text import echo
 
 __all__ = [
@@ -174,15 +173,11 @@ def distances_from(
         raise click.UsageError(_word("both"))
     from geogroup.locate import network_distances, read_distance_table
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
+    with warnings_said():
         if roads_file is not None:
             table = network_distances(schools, roads_file, policy=policy, by=by)
         else:
             table = read_distance_table(distances_file, ids=schools.index)
-    for warning in caught:
-        text = str(warning.message)
-        echo(say("warning", message=translated(text) or text), err=True)
     echo(
         _word(
             "table",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import click
 
 from geogroup.cli._errors import user_errors
-from geogroup.cli._lang import current_lang, lang_option, say, translated, word
+from geogroup.cli._lang import current_lang, lang_option, say, translated, warnings_said, word
 from geogroup.cli._network import (
     BOUNDARY,
     distances_from,
@@ -89,8 +88,7 @@ def map_command(
     roads = (roads_file, distances_file)
     plan = with_distances(plan, distances_from(plan.schools, *roads, **_of(plan)))
     routes = routes_from(plan, roads_file, routes_group)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
+    with warnings_said():
         path = save_map(
             plan,
             out_file,
@@ -100,9 +98,6 @@ def map_command(
             boundary=boundary,
             **routes,
         )
-    for warning in caught:
-        text = str(warning.message)
-        echo(say("warning", message=translated(text) or text), err=True)
     echo(say("wrote", path=path))
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from typing import Any
 
 import click
 
 from geogroup.cli._errors import user_errors
-from geogroup.cli._lang import lang_option, say, translated, word
+from geogroup.cli._lang import lang_option, say, translated, warnings_said, word
 from geogroup.cli._network import (
     boundary_from,
     boundary_option,
@@ -192,8 +191,7 @@ def propose(
         **running,
         **method_params(method or policy.method, area),
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
+    with warnings_said():
         plan = propose_groups(
             table,
             policy,
@@ -203,11 +201,9 @@ def propose(
             previous=earlier,
             distances=distances,
         )
-    _echo_warnings(caught)
     # The pool's workers are idle now: one draws the summary page while this process writes.
     executor = pool(n_workers) if n_workers > 1 else None
-    with warnings.catch_warnings(record=True) as caught:  # e.g. no font for Chinese
-        warnings.simplefilter("always", UserWarning)
+    with warnings_said():  # e.g. no font for Chinese
         writers = output_writers(
             plan, lang=lang, map_options=map_boundary(boundary), executor=executor
         )
@@ -219,17 +215,9 @@ def propose(
         finally:
             if executor is not None:  # the command ends: its workers need not linger
                 executor.shutdown(wait=True, kill_workers=True)
-    _echo_warnings(list({str(w.message): w for w in caught}.values()))  # each said once
     echo(plan_line(plan.summary(), plan.objective_figures()))
     for path in written.values():
         echo(say("wrote", path=path))
-
-
-def _echo_warnings(caught: list[Any]) -> None:
-    """Each warning caught, on standard error, in the run's language."""
-    for warning in caught:
-        text = str(warning.message)
-        echo(say("warning", message=translated(text) or text), err=True)
 
 
 def _start_workers(table: Any, policy: Any, by: str | None, running: dict[str, Any]) -> int:

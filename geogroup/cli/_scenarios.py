@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import click
 
 from geogroup.cli._errors import user_errors
-from geogroup.cli._lang import current_lang, lang_option, say, translated
+from geogroup.cli._lang import current_lang, lang_option, say, warnings_said
 from geogroup.cli._propose import MAX_SEED, Seconds
 from geogroup.cli._read import SCHOOLS, echo_read_warnings, read_from_options, read_options
 from geogroup.cli._summary import Share
@@ -189,15 +188,12 @@ def scenarios_command(
     policy = get_policy(policy_name)
     table, report = read_from_options(schools, opts)
     echo_read_warnings(report, schools)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
+    with warnings_said():
         found = scenarios(
             table, policy, weights=weights, method=method, alternatives=n_alternatives,
             within=within, min_diff=min_diff, time_limit=time_limit, total_time=total_time,
             random_state=seed, by=by, rejected=report.to_frame(),
         )  # fmt: skip
-    for text in dict.fromkeys(str(w.message) for w in caught):
-        echo(say("warning", message=translated(text) or text), err=True)
     given = {"assets": assets, "boundary": boundary}
     map_options = {name: value for name, value in given.items() if value is not None}
     written = found.write(out_dir, lang=lang, map_options=map_options)
