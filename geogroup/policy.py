@@ -37,7 +37,12 @@ from geogroup.errors import PolicyError
 from geogroup.outputs import output_problems
 from geogroup.policy_checks import policy_problems
 
-__all__ = ["PRESETS", "Policy", "get_policy", "policy_from_dict", "read_policy"]
+__all__ = ["METHOD_NAMES", "PRESETS", "Policy", "get_policy", "policy_from_dict", "read_policy"]
+
+METHOD_NAMES = ("exact", "fast", "kmeans", "districts", "pairs")
+"""The built-in grouping methods, known here without loading the grouping stage (whose
+registry, ``geogroup.group.METHODS``, holds them in this order, and any method a user adds):
+the command checks ``--method`` against them before it reads a school list."""
 
 
 @dataclass(frozen=True, kw_only=True)

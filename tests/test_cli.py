@@ -135,6 +135,24 @@ def test_bad_usage_exits_2(runner, tmp_path):
     )
 
 
+def test_an_unknown_method_is_refused_before_the_file_is_read(runner, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")  # reading it would fail: the method is said first
+    args = ["propose", str(empty), "--policy", "ninghe", "--method", "magic"]
+    result = runner.invoke(main, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "'magic' is not one of districts, exact, fast, kmeans, pairs" in result.output
+    assert "empty" not in result.output.replace(str(empty), "")
+
+
+def test_the_command_knows_every_built_in_method():
+    from geogroup.group import METHODS
+    from geogroup.policy import METHOD_NAMES
+
+    built_in = [name for name, cls in METHODS.items() if cls.__module__.startswith("geogroup.")]
+    assert built_in == list(METHOD_NAMES)
+
+
 def test_regenerate_with_previous_and_compare(runner, tmp_path):
     first, second, diff = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     assert (

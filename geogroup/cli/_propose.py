@@ -159,8 +159,13 @@ def propose(
     """Propose 1+X groups for SCHOOLS (a file, or '-' for standard input) under a policy;
     write the plan, its report and its map to --out."""
     from geogroup.outputs import output_paths, write_set
-    from geogroup.policy import get_policy
+    from geogroup.policy import METHOD_NAMES, get_policy
 
+    if method is not None and method not in METHOD_NAMES:  # before the file is read
+        raise click.BadParameter(
+            say("method_unknown", method=method, methods=", ".join(sorted(METHOD_NAMES))),
+            param_hint="--method",
+        )
     running = _running_params(n_jobs, backend, scheduler, progress)
     policy = with_rates(get_policy(policy_name), opts)
     output_paths(out_dir, policy.output)  # before the run: a bad name costs nothing
@@ -169,15 +174,10 @@ def propose(
     table, report = read_from_options(schools, opts)
     n_workers = _start_workers(table, policy, by, running)
     # The grouping and drawing stages are imported here, while the workers import the first.
-    from geogroup.group import METHODS, get_method
+    from geogroup.group import get_method
     from geogroup.group import propose as propose_groups
     from geogroup.present import output_writers
 
-    if method is not None and method not in METHODS:
-        raise click.BadParameter(
-            say("method_unknown", method=method, methods=", ".join(sorted(METHODS))),
-            param_hint="--method",
-        )
     echo_read_warnings(report, schools)
     roads = (opts.pop("roads_file"), opts.pop("distances_file"))
     distances = distances_from(table, *roads, policy=policy, by=by)
