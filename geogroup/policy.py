@@ -187,7 +187,8 @@ class Policy:
             object.__setattr__(self, "output", dict(self.output))
         problems = policy_problems(self) + output_problems(self.output)
         if problems:
-            raise PolicyError("; ".join(problems))
+            said = {"rest_problems": problems}  # each said in Chinese by the command
+            raise PolicyError("; ".join(problems), code="policy.problems", values=said)
 
     @property
     def min_members(self) -> int:
@@ -221,7 +222,7 @@ class Policy:
         """
         unknown = sorted(set(changes) - _FIELD_NAMES - {"output"})
         if unknown:
-            raise PolicyError(_unknown_message(unknown))
+            raise _unknown_error(unknown, "")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -285,10 +286,12 @@ def _toml_value(value: Any) -> str:
     return f'"{text}"'
 
 
-def _unknown_message(unknown: list[str]) -> str:
-    return (
-        f"unknown policy field(s) {', '.join(repr(u) for u in unknown)}; "
-        f"known fields: {', '.join(sorted(_FIELD_NAMES))}"
+def _unknown_error(unknown: list[str], where: str) -> PolicyError:
+    fields, known = ", ".join(repr(u) for u in unknown), ", ".join(sorted(_FIELD_NAMES))
+    return PolicyError(
+        f"{where}{': ' if where else ''}unknown policy field(s) {fields}; known fields: {known}",
+        code="policy.unknown_in" if where else "policy.unknown",
+        values={"where": where, "fields": fields, "known": known},
     )
 
 
@@ -309,14 +312,19 @@ def policy_from_dict(
     """
     unknown = sorted(set(values) - _FIELD_NAMES)
     if unknown:
-        raise PolicyError(f"{where}: {_unknown_message(unknown)}")
+        raise _unknown_error(unknown, where)
     kwargs = dict(values)
     if "members" in kwargs and isinstance(kwargs["members"], list):
         kwargs["members"] = tuple(kwargs["members"])
     try:
         return Policy(**kwargs, output={} if output is None else output)
     except PolicyError as exc:
-        raise PolicyError(f"{where}: {exc}") from None
+        coded = exc.code == "policy.problems"
+        raise PolicyError(
+            f"{where}: {exc}",
+            code="policy.problems_in" if coded else None,
+            values={**exc.values, "where": where},
+        ) from None
 
 
 def read_policy(path: str | Path, *, _seen: tuple[str, ...] = ()) -> Policy:

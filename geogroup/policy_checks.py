@@ -65,8 +65,22 @@ def policy_problems(p: Any) -> list[str]:
     out += _placement_problems(p) + _share_problems(p)
     if p.levels not in LEVEL_RULES:
         out.append(f"policy field 'levels': expected 'same' or 'mixed', got {p.levels!r}")
-    out += _lead_problems(p.leads)
+    out += _lead_problems(p.leads) + _join_problems(p.join_levels)
     return out
+
+
+def _join_problems(joined: Any) -> list[str]:
+    """``join_levels``: pairs of level names (a TOML table, made pairs by the policy)."""
+    ok = isinstance(joined, tuple) and all(
+        isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(v, str) for v in pair)
+        for pair in joined
+    )
+    if ok:
+        return []
+    return [
+        "policy field 'join_levels': expected a table of levels, e.g. "
+        f'{{"nine-year" = "middle"}}, got {joined!r}'
+    ]
 
 
 _KINDS = {

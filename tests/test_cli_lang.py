@@ -705,6 +705,11 @@ MESSAGES: list[tuple[str, Callable[[], str], set[str]]] = [
     ("unit-far-member", lambda: _with_unit("1 member school(s) lie"), {"SOUTH"}),
     ("unit-left-split", lambda: _with_unit("left unassigned: ONE:"), {"ONE"}),
     ("unit-left-leads-tie", lambda: _with_unit("left unassigned: SAME:"), {"SAME"}),
+    (  # a unit's name may hold ': ' itself: the reason starts after the whole name
+        "unit-name-with-colon",
+        lambda: _with_unit("left unassigned: ONE:").replace("ONE:", "EAST: ONE:", 1),
+        {"EAST", "ONE"},
+    ),
     (
         "left-one-unit",  # no unit named: the reason follows at once, ': ' and all
         lambda: _left_unassigned(*_all_urban()),

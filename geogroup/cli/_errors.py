@@ -96,7 +96,8 @@ def user_message(exc: BaseException, lang: str | None = None) -> str:
 
 
 def _coded(exc: BaseException, lang: str) -> str | None:
-    """An error with a code the catalogue knows, said from its values."""
+    """An error with a code the catalogue knows, said from its values; a value named
+    ``reason``, ``rest`` or ``rest_…`` (an English part of the message) through the patterns."""
     code = getattr(exc, "code", None)
     template = CATALOGUE[lang].get("errors", {}).get(code) if isinstance(code, str) else None
     if template is None:
@@ -105,6 +106,14 @@ def _coded(exc: BaseException, lang: str) -> str | None:
     reason = values.get("reason")
     if isinstance(reason, str):
         values["reason"] = translated(reason, "patterns", lang) or word("reasons", reason, lang)
+    for name, value in values.items():  # English parts of the message, as in the patterns
+        if name != "rest" and not name.startswith("rest_"):
+            continue
+        if isinstance(value, str) and value:
+            values[name] = translated(value, "patterns", lang) or value
+        elif isinstance(value, list | tuple):  # a list of parts, each said on its own
+            parts = (translated(str(v), "patterns", lang) or str(v) for v in value)
+            values[name] = say("parts", lang).join(parts)
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):  # a template naming a value the error lacks

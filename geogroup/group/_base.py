@@ -296,6 +296,8 @@ class BaseGrouper(BaseEstimator):
             solution = self._solve(problem, rng)
         except InfeasibleError as exc:
             message = f"{label}: {exc}" if label else str(exc)
+            if self.on_infeasible == "raise" and not label:  # the one unit: as it was said
+                raise
             if self.on_infeasible == "raise":  # coded: the command says it in Chinese too
                 unit = {"unit": label, "reason": str(exc)}
                 raise InfeasibleError(message, code="group.unit", values=unit) from None
@@ -578,7 +580,9 @@ def _check_lead_ids(policy: Policy, schools: pd.DataFrame) -> None:
         shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
         raise InfeasibleError(
             f"policy 'leads' names {len(missing)} school id(s) that are not in the school list: "
-            f"{shown}; correct the ids in 'leads' (or the school list), or drop them"
+            f"{shown}; correct the ids in 'leads' (or the school list), or drop them",
+            code="group.leads_missing",
+            values={"n": len(missing), "ids": shown},
         )
 
 

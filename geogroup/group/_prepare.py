@@ -169,10 +169,11 @@ def _check_feasible(problem: Problem) -> None:
                 f"names {n_must}; name more leads or raise the maximum of 'members'"
             )
     if n_pool < g_lo:
+        used = "" if problem.leads_used == policy.leads else f": {problem.leads_used}"
         raise InfeasibleError(
             f"{what} need at least {g_lo} leads, but only {n_pool} schools may lead "
-            f"(policy 'leads' = {policy.leads!r}: {problem.leads_used}); relax 'leads' (a larger top share or more "
-            "candidates) or raise the maximum of 'members'"
+            f"(policy 'leads' = {policy.leads!r}{used}); relax 'leads' (a larger top share or "
+            "more candidates) or raise the maximum of 'members'"
         )
     problem.n_groups_range = (max(g_lo, n_must), min(g_hi, n_pool))
     _check_pairing(problem)

@@ -204,7 +204,7 @@ def decode_lines(data: bytes, label: str) -> tuple[bytes, str, list[str]]:
             values={
                 "label": label,
                 "count": f"{len(bad):,}",
-                "rows": rows_text(rows),
+                "rest_rows": rows_text(rows),
                 "row": bad[0][0],
                 "byte": f"0x{bad[0][1]:02x}",
             },

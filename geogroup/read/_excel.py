@@ -202,14 +202,16 @@ def _pick_sheet(
     if not fitting:
         for probe in probes:  # a merged header cell is the likeliest cause: name it
             _refuse_merged_header(probe, f"{label} [sheet {probe.name!r}]")
-        starts = "; ".join(
+        starts = [
             f"sheet {probe.name!r} starts with {_cells_text(probe.grid)}" for probe in probes[:5]
-        )
+        ]
         raise InputError(
             f"{label}: none of its {len(names)} sheets has a header row with the school "
             f"columns (name, quality, longitude, latitude) in its first {_SCAN_ROWS} rows: "
-            f"{starts}. Choose the sheet with sheet=… (--sheet NAME) and map its headers "
-            "with columns=… (--column FIELD=HEADER)."
+            f"{'; '.join(starts)}. Choose the sheet with sheet=… (--sheet NAME) and map its "
+            "headers with columns=… (--column FIELD=HEADER).",
+            code="read.no_sheet",
+            values={"label": label, "n": len(names), "rows": _SCAN_ROWS, "rest_starts": starts},
         )
     note = (
         f"the file has {len(names)} sheets ({', '.join(map(repr, names))}); read "
@@ -292,7 +294,16 @@ def _refuse_merged_header(table: _Sheet, label: str) -> None:
                 f"{cells.size['columns']} columns, so column(s) {hidden} have no header of "
                 f"their own, and no row of the first {_SCAN_ROWS} has the school columns. "
                 f"Unmerge {cells.coord} and give each column its own header (e.g. 经度 and 纬度 "
-                "under a merged 坐标), or save the sheet as CSV with one header row."
+                "under a merged 坐标), or save the sheet as CSV with one header row.",
+                code="read.merged_header",
+                values={
+                    "rest_label": label,
+                    "cells": cells.coord,
+                    "value": repr(str(value)),
+                    "n": cells.size["columns"],
+                    "hidden": hidden,
+                    "rows": _SCAN_ROWS,
+                },
             )
 
 

@@ -182,11 +182,13 @@ def _ambiguous(field_name: str, candidates: list[_Header], source: str) -> Ambig
         f"{field_name!r}; the other is then kept as an extra column.",
         code="read.ambiguous",
         values={
-            "source": source,
+            "rest_source": source,
             "count": len(candidates),
             "field": field_name,
-            "shown": shown + more,
+            "rest_shown": [h.describe() for h in candidates[:2]],
+            "rest_more": more.strip(),
             "pick": pick,
+            "rest_rename": rename.strip(" ,"),
         },
     )
 
@@ -347,7 +349,7 @@ def _require(
         f"{known}.",
         code="read.columns",
         values={
-            "source": source,
+            "rest_source": source,
             "missing": _list(missing),
             "found": _list(headers),
             "first": first,

@@ -171,11 +171,15 @@ def _by_severity(flagged: pd.DataFrame) -> pd.DataFrame:
     return flagged.iloc[order].reset_index(drop=True)
 
 
-def _problem_list(rejected: pd.DataFrame, limit: int) -> str:
-    lines = [f"  {_describe(p)}" for p in rejected.head(limit).itertuples()]
+def _first_problems(rejected: pd.DataFrame, limit: int) -> list[str]:
+    lines = [_describe(p) for p in rejected.head(limit).itertuples()]
     if len(rejected) > limit:
-        lines.append(f"  … and {len(rejected) - limit:,} more")
-    return "\n".join(lines)
+        lines.append(f"… and {len(rejected) - limit:,} more")
+    return lines
+
+
+def _problem_list(lines: list[str]) -> str:
+    return "\n".join(f"  {line}" for line in lines)
 
 
 def _advice(report: ReadReport) -> str:
@@ -199,14 +203,32 @@ def _advice(report: ReadReport) -> str:
 
 def _fail_if_unusable(report: ReadReport, strict: bool) -> None:
     if strict and report.n_rejected:
+        lines = _first_problems(report.rejected, _STRICT_LIMIT)
         raise InputError(
             f"{report.source}: {report.n_rejected:,} of {report.n_rows:,} rows cannot be used "
-            f"(strict=True):\n{_problem_list(report.rejected, _STRICT_LIMIT)}\n"
-            "Fix these rows, or read without strict to keep the usable rows and get a report."
+            f"(strict=True):\n{_problem_list(lines)}\n"
+            "Fix these rows, or read without strict to keep the usable rows and get a report.",
+            code="read.strict",
+            values={
+                "source": report.source,
+                "count": f"{report.n_rejected:,}",
+                "rows": f"{report.n_rows:,}",
+                "rest_problems": lines,
+            },
         )
     if report.n_kept == 0:
-        reasons = ", ".join(f"{k} ({v:,})" for k, v in report.counts_by_reason().items())
+        counts = list(report.counts_by_reason().items())
+        reasons = ", ".join(f"{k} ({v:,})" for k, v in counts)
+        lines, advice = _first_problems(report.rejected, _TEXT_LIMIT), _advice(report)
         raise InputError(
             f"{report.source}: none of the {report.n_rows:,} rows can be used: {reasons}. "
-            f"First problems:\n{_problem_list(report.rejected, _TEXT_LIMIT)}\n{_advice(report)}"
+            f"First problems:\n{_problem_list(lines)}\n{advice}",
+            code="read.unusable",
+            values={
+                "source": report.source,
+                "rows": f"{report.n_rows:,}",
+                "rest_reasons": [f"{k} ({v:,} rows)" for k, v in counts],
+                "rest_problems": lines,
+                "rest_advice": advice,
+            },
         )

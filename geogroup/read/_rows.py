@@ -280,14 +280,17 @@ def _labels(raw: pd.Series, mask: pd.Series) -> pd.DataFrame:
     return table.sort_values("size", ascending=False, kind="stable")
 
 
-def _label_counts(f: _Fields, table: pd.DataFrame) -> str:
-    """``'Bandar' (12 rows, first row 2), …`` for a table of :func:`_labels`."""
+def _label_items(f: _Fields, table: pd.DataFrame) -> list[str]:
+    """``['Bandar' (12 rows, first row 2), …]`` for a table of :func:`_labels`."""
     shown = [
         f"{label!r} ({_rows(size)}, {'first ' if size > 1 else ''}row {f.loaded.rows[pos]})"
         for label, size, pos in table.head(20).itertuples(index=False)
     ]
-    more = f", … ({len(table) - 20:,} more)" if len(table) > 20 else ""
-    return ", ".join(shown) + more
+    return shown + ([f"… ({len(table) - 20:,} more)"] if len(table) > 20 else [])
+
+
+def _label_counts(f: _Fields, table: pd.DataFrame) -> str:
+    return ", ".join(_label_items(f, table))
 
 
 def _unknown_area(f: _Fields, raw: pd.Series, unknown: pd.Series) -> InputError:
@@ -306,7 +309,15 @@ def _unknown_area(f: _Fields, raw: pd.Series, unknown: pd.Series) -> InputError:
         "rural, 城区, 城镇, 城市, 市区, 县城, 镇区 (urban), 乡村, 农村, 乡镇, 村 (rural), and the "
         "statistical codes 1xx (urban) and 2xx (rural). Say what each label means with "
         f"area_values={{{template}}}; or blank those cells, and the area is derived; or, if "
-        f"{header!r} is not urban/rural at all, leave it out with columns={{'area': None}}."
+        f"{header!r} is not urban/rural at all, leave it out with columns={{'area': None}}.",
+        code="read.area_labels",
+        values={
+            "label": f.loaded.label,
+            "header": repr(header),
+            "rest_labels": _label_items(f, table),
+            "rest_also": also.strip(),
+            "template": f"{{{template}}}",
+        },
     )
 
 
@@ -365,12 +376,22 @@ def _refuse_one_point(f: _Fields, keep: np.ndarray) -> None:
     if np.ptp(lon) > 0 or np.ptp(lat) > 0:
         return
     rows = f.loaded.rows[pos]
+    point = f.coord_cells.iloc[pos[:1]].iloc[0]
     raise InputError(
         f"{f.loaded.label}: all {len(pos):,} schools (rows {rows[0]}-{rows[-1]}) are at one "
-        f"point, {f.coord_cells.iloc[pos[:1]].iloc[0]} in column(s) {f.coord_column!r}, so every "
+        f"point, {point} in column(s) {f.coord_column!r}, so every "
         "distance between them is 0 and no grouping by nearness is possible. The coordinates "
         "were probably filled with one place (a town centre or the bureau's address): give "
-        "each school its own coordinates (geocode the addresses) and read again."
+        "each school its own coordinates (geocode the addresses) and read again.",
+        code="read.one_point",
+        values={
+            "label": f.loaded.label,
+            "n": f"{len(pos):,}",
+            "first": rows[0],
+            "last": rows[-1],
+            "point": point,
+            "column": repr(f.coord_column),
+        },
     )
 
 

@@ -63,7 +63,9 @@ def _read_head(src: ByteSource, encoding: str | None) -> tuple[bytes, bool]:
                 break
             raise InputError(
                 f"{src.label}: no line break in the first {_MAX_HEAD_BYTES >> 20} MiB: this is "
-                "not a table of schools (one school per row). Save the school list as CSV."
+                "not a table of schools (one school per row). Save the school list as CSV.",
+                code="read.no_line_break",
+                values={"label": src.label, "mib": _MAX_HEAD_BYTES >> 20},
             )
         more = src.read(len(head))
         if not more:
@@ -82,7 +84,9 @@ def _refuse_binary(head: bytes, label: str, encoding: str | None) -> None:
         if head.startswith(signature):
             raise InputError(
                 f"{label}: this is {what}, not a text file. Give the file its real extension "
-                "(.xlsx), or open it and save the school list as CSV UTF-8."
+                "(.xlsx), or open it and save the school list as CSV UTF-8.",
+                code="read.binary",
+                values={"label": label, "rest_what": what},
             )
     if encoding is not None or head[:2] in UTF16_BOMS or b"\x00" not in head:
         return
@@ -94,7 +98,9 @@ def _refuse_binary(head: bytes, label: str, encoding: str | None) -> None:
         f"{label}: not a text file: row {row} holds a zero byte (at byte {at:,}), which text "
         "never does. It is binary data, or UTF-16 text without a byte-order mark: open it and "
         "save the school list as CSV UTF-8 (Excel: Save As > 'CSV UTF-8'), or pass "
-        "encoding='utf-16-le' if that is what it is."
+        "encoding='utf-16-le' if that is what it is.",
+        code="read.not_text",
+        values={"label": label, "row": row, "at": f"{at:,}"},
     )
 
 
@@ -109,7 +115,9 @@ def _refuse_zero_byte(data: bytes, label: str) -> None:
         f"{label}: row {row} holds a zero byte (NUL, at byte {at:,}), which a text school list "
         "never holds: that part of the file is damaged (two files joined, a copy cut short, "
         "binary data pasted in). Open the file in a text editor, delete that character (or "
-        "the row) and check the row, then save it as CSV UTF-8 and read it again."
+        "the row) and check the row, then save it as CSV UTF-8 and read it again.",
+        code="read.zero_byte",
+        values={"label": label, "row": row, "at": f"{at:,}"},
     )
 
 
@@ -162,14 +170,23 @@ def _no_header(lines: list[str], spec: _HeaderSpec, label: str) -> InputError:
         return InputError(
             f"{label}: row {index + 1}, the header, is one single column ({line[:80]!r}): no "
             f"comma, semicolon, tab or '|' separates its headers.{guess} Save the file as CSV "
-            "with commas (Excel: Save As > 'CSV UTF-8'), one header per column."
+            "with commas (Excel: Save As > 'CSV UTF-8'), one header per column.",
+            code="read.one_column",
+            values={
+                "label": label,
+                "row": index + 1,
+                "line": repr(line[:80]),
+                "rest_guess": guess.strip(),
+            },
         )
     try:
         spec.resolve(headers, needs_coordinates=True, source=f"{label}, row {index + 1}")
     except InputError as exc:
         return exc
     return InputError(
-        f"{label}: no header row with the school columns in the first {_SCAN_ROWS} rows."
+        f"{label}: no header row with the school columns in the first {_SCAN_ROWS} rows.",
+        code="read.no_header",
+        values={"label": label, "rows": _SCAN_ROWS},
     )
 
 
@@ -233,12 +250,24 @@ def _parse(data: bytes, start: int, delimiter: str, width: int, label: str) -> p
     return frame
 
 
-def _too_many(label: str, delimiter: str, width: int, row: int, seen: int) -> InputError:
+def _too_many(
+    label: str, delimiter: str, width: int, row: int, seen: int, rest_held: str = ""
+) -> InputError:
     return InputError(
         f"{label}: row {row} has {seen} fields but the header has {width}: a delimiter too many "
         f"in that row ({_DELIMITERS[delimiter]} separate the columns: is one inside a name? put "
         "the name in double quotes), or a column without a header (give it one). The cells "
         "after the extra delimiter would land one column to the right, so the file is not read."
+        + (f" {rest_held}" if rest_held else ""),
+        code="read.too_many",
+        values={
+            "label": label,
+            "row": row,
+            "seen": seen,
+            "width": width,
+            "rest_sep": _DELIMITERS[delimiter],
+            "rest_held": rest_held,
+        },
     )
 
 
@@ -254,11 +283,15 @@ def _parse_error(exc: Exception, label: str, delimiter: str, width: int) -> Inpu
         return InputError(
             f'{label}: row {row} opens a quote (") that is never closed, so every row after '
             "it ran into one cell. Close the quote, or double a quote that is part of a cell "
-            '("" inside a quoted cell), then read the file again.'
+            '("" inside a quoted cell), then read the file again.',
+            code="read.unclosed_quote",
+            values={"label": label, "row": row},
         )
     return InputError(
         f"{label}: cannot parse the file as a table ({text}). Check that every row has "
-        "as many delimiters as the header and that quotes are closed."
+        "as many delimiters as the header and that quotes are closed.",
+        code="read.parse",
+        values={"label": label, "detail": text},
     )
 
 
@@ -293,8 +326,8 @@ def _extra_fields(
         row, value = start + 2 + int(filled[0]), str(spare.iloc[filled[0]])[:40]
         others = [start + 2 + int(i) for i in filled[1:]]
         also = f" (also {rows_text(others)})" if others else ""
-        error = _too_many(label, delimiter, width, row, width + 1)
-        raise InputError(f"{error} Row {row} holds {value!r} after the last header{also}.")
+        held = f"Row {row} holds {value!r} after the last header{also}."
+        raise _too_many(label, delimiter, width, row, width + 1, held)
     if not re.search(re.escape(delimiter.encode()) + rb"[ \t]*(?:\r?\n|$)", data):
         return frame, None  # no row ends with a delimiter: none has an empty extra field
     counts = _field_counts(data, start, delimiter)
