@@ -26,7 +26,7 @@ from tests.test_cli_lang import NUMBER, _english_left
 # a code example, policy fields and the headers recognised without help.
 FORMATS = {"CSV", "UTF", "GBK", "BOM", "NUL", "Excel", "Python", "None", "MiB", "PDF", "Office"}
 FORMATS |= {"Latin", "Windows", "Big", "Shift", "JIS", "xlsx", "xls", "zip", "csv", "utf"}
-FORMATS |= {"GDAL", "Shapefile", "cpg", "Ctrl", "End"}
+FORMATS |= {"GDAL", "Shapefile", "cpg", "Ctrl", "End", "WGS"}
 NAMES = frozenset(
     FORMATS
     | {f.name for f in dataclasses.fields(Policy)}
@@ -154,3 +154,45 @@ def test_every_policy_problem_reads_in_chinese(values, tmp_path):
     assert not left, f"{sorted(left)} left in {said['zh']!r}"
     lost = Counter(NUMBER.findall(said["en"])) - Counter(NUMBER.findall(said["zh"]))
     assert not lost, f"numbers {sorted(lost)} of {said['en']!r} lost in {said['zh']!r}"
+
+
+# A mistyped command line: an option's value, a column, a field, a box.
+MISTYPED = [
+    ("propose", "--by", "区县"),
+    ("propose", "--column", "foo=bar"),
+    ("propose", "--column", "quality=scor"),
+    ("check", "--study-area", "1,2,3"),
+    ("check", "--study-area", "200,2,3,4"),
+    ("check", "--study-area", "1,2,300,4"),
+    ("check", "--study-area", "nope.gpkg"),
+    ("propose", "--lock", "nope.csv"),
+    ("scenarios", "--weights", "a,b"),
+    ("propose", "--seed", "x"),
+]
+
+
+@pytest.mark.parametrize("words", MISTYPED, ids=lambda w: " ".join(w[1:]))
+def test_a_mistyped_command_is_refused_in_chinese(words, tmp_path):
+    command, *option = words
+    args = [command, str(HERE / "five_schools.csv"), *option]
+    if command != "check":
+        args += ["--policy", "shandong", "--out", str(tmp_path / "out")]
+    said = {}
+    for lang in ("zh", "en"):
+        result = CliRunner().invoke(main, [*args, "--lang", lang])
+        assert result.exit_code in (1, 2), result.output
+        said[lang] = result.stderr.strip().splitlines()[-1].replace(str(HERE), "")
+    assert said["zh"].startswith("错误："), said["zh"]
+    left = _english_left(
+        OPTION.sub(" ", said["zh"]), NAMES | FIELDS | {"MINLON", "MINLAT", "MAXLON", "MAXLAT"}
+    )
+    assert not left, f"{sorted(left)} left in {said['zh']!r}"
+    lost = Counter(NUMBER.findall(said["en"])) - Counter(NUMBER.findall(said["zh"]))
+    assert not lost, f"numbers {sorted(lost)} of {said['en']!r} lost in {said['zh']!r}"
+
+
+def test_a_box_of_three_numbers_is_not_taken_for_a_missing_file():
+    args = ["check", str(HERE / "five_schools.csv"), "--study-area", "1,2,3", "--lang", "en"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "neither a box of four numbers" in result.stderr, result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import shlex
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,6 +15,7 @@ from geogroup import schema as S
 from geogroup.cli._errors import user_errors
 from geogroup.cli._lang import lang_option, say, translated
 from geogroup.cli._text import echo
+from geogroup.errors import InputError
 
 __all__ = [
     "SCHOOLS",
@@ -181,6 +183,13 @@ def _study_area(value: str | None) -> Any:
             return tuple(float(p) for p in parts)
         except ValueError:
             pass
+    if "," in value and not Path(value).exists():  # a box mistyped, not a missing file
+        raise InputError(
+            f"--study-area {value!r}: neither a box of four numbers (MINLON,MINLAT,MAXLON,MAXLAT, "
+            "in WGS-84 degrees) nor a file that exists",
+            code="cli.study_area",
+            values={"value": repr(value)},
+        )
     return value
 
 

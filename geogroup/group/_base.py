@@ -298,7 +298,7 @@ class BaseGrouper(BaseEstimator):
             message = f"{label}: {exc}" if label else str(exc)
             if self.on_infeasible == "raise" and not label:  # the one unit: as it was said
                 raise
-            if self.on_infeasible == "raise":  # coded: the command says it in Chinese too
+            if self.on_infeasible == "raise":  # coded: said in Chinese too
                 unit = {"unit": label, "reason": str(exc)}
                 raise InfeasibleError(message, code="group.unit", values=unit) from None
             return unassigned_frame(unit, message), {
@@ -386,9 +386,9 @@ class BaseGrouper(BaseEstimator):
                 f"schools: school ids must be unique; repeated: {', '.join(map(str, dup))}"
             )
         if by is not None and by not in schools:
-            raise InputError(
-                f"by={by!r}: no such column; columns are {', '.join(map(str, schools.columns))}"
-            )
+            said = {"by": repr(by), "columns": ", ".join(map(str, schools.columns))}
+            message = f"by={by!r}: no such column; columns are {said['columns']}"
+            raise InputError(message, code="group.by", values=said)
         if policy.pair_urban_rural and S.AREA not in schools:
             raise InputError(
                 "policy 'pair_urban_rural' pairs urban leads with rural members, but the schools "

@@ -162,7 +162,11 @@ def read_boundary(
         path = Path(boundary)
         where = repr(str(path))
         if not path.exists():
-            raise InputError(f"{argument}: file {str(path)!r} does not exist.")
+            raise InputError(
+                f"{argument}: file {str(path)!r} does not exist.",
+                code="read.area_file",
+                values={"argument": argument, "path": repr(str(path))},
+            )
         try:
             boundary = gpd.read_file(path)
         except Exception as exc:  # pyogrio raises several unrelated types
@@ -220,17 +224,24 @@ def _bbox(values: Sequence[float]) -> BaseGeometry:
     except (TypeError, ValueError):
         raise InputError(
             "study_area: a bounding box is four numbers (min_lon, min_lat, max_lon, max_lat), "
-            f"got {list(values)!r}."
+            f"got {list(values)!r}.",
+            code="read.bbox",
+            values={"got": repr(list(values))},
         ) from None
     order = "give (min_lon, min_lat, max_lon, max_lat) in WGS-84 degrees."
     for axis, low, high, limit in (("lon", min_lon, max_lon, 180), ("lat", min_lat, max_lat, 90)):
+        said = {"axis": axis, "low": f"{low:g}", "high": f"{high:g}", "limit": limit}
         if low > high:
             raise InputError(
-                f"study_area: min_{axis} {low:g} is greater than max_{axis} {high:g}; {order}"
+                f"study_area: min_{axis} {low:g} is greater than max_{axis} {high:g}; {order}",
+                code="read.bbox_order",
+                values=said,
             )
         if not (-limit <= low and high <= limit):
             raise InputError(
-                f"study_area: {axis} {low:g}..{high:g} is outside [-{limit}, {limit}]; {order}"
+                f"study_area: {axis} {low:g}..{high:g} is outside [-{limit}, {limit}]; {order}",
+                code="read.bbox_range",
+                values=said,
             )
     return box(min_lon, min_lat, max_lon, max_lat)
 

@@ -128,7 +128,9 @@ def _field_of(key: object) -> str:
     if key not in HEADER_ALIASES:
         raise InputError(
             f"columns: unknown field {key!r}; expected one of {', '.join(FIELDS)} "
-            f"(or 'id' for {schema.SCHOOL_ID!r})."
+            f"(or 'id' for {schema.SCHOOL_ID!r}).",
+            code="read.unknown_field",
+            values={"key": repr(key), "fields": ", ".join(FIELDS)},
         )
     return key
 
@@ -209,7 +211,15 @@ def _find_header(headers: list[_Header], wanted: str, field_name: str, source: s
     close = difflib.get_close_matches(wanted, names, n=3)
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
     raise InputError(
-        f"{source}: no header {wanted!r} for {field_name!r}.{hint} Headers found: {_list(names)}."
+        f"{source}: no header {wanted!r} for {field_name!r}.{hint} Headers found: {_list(names)}.",
+        code="read.header_missing",
+        values={
+            "rest_source": source,
+            "wanted": repr(wanted),
+            "field": repr(field_name),
+            "rest_hint": hint.strip(),
+            "found": _list(names),
+        },
     )
 
 

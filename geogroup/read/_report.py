@@ -174,7 +174,7 @@ def _by_severity(flagged: pd.DataFrame) -> pd.DataFrame:
 def _first_problems(rejected: pd.DataFrame, limit: int) -> list[str]:
     lines = [_describe(p) for p in rejected.head(limit).itertuples()]
     if len(rejected) > limit:
-        lines.append(f"… and {len(rejected) - limit:,} more")
+        lines.append(f"… and {len(rejected) - limit:,} more rows")
     return lines
 
 
