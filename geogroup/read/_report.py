@@ -210,7 +210,7 @@ def _fail_if_unusable(report: ReadReport, strict: bool) -> None:
             "Fix these rows, or read without strict to keep the usable rows and get a report.",
             code="read.strict",
             values={
-                "source": report.source,
+                "rest_source": report.source,
                 "count": f"{report.n_rejected:,}",
                 "rows": f"{report.n_rows:,}",
                 "rest_problems": lines,
@@ -225,7 +225,7 @@ def _fail_if_unusable(report: ReadReport, strict: bool) -> None:
             f"First problems:\n{_problem_list(lines)}\n{advice}",
             code="read.unusable",
             values={
-                "source": report.source,
+                "rest_source": report.source,
                 "rows": f"{report.n_rows:,}",
                 "rest_reasons": [f"{k} ({v:,} rows)" for k, v in counts],
                 "rest_problems": lines,

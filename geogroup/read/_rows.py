@@ -312,7 +312,7 @@ def _unknown_area(f: _Fields, raw: pd.Series, unknown: pd.Series) -> InputError:
         f"{header!r} is not urban/rural at all, leave it out with columns={{'area': None}}.",
         code="read.area_labels",
         values={
-            "label": f.loaded.label,
+            "rest_label": f.loaded.label,
             "header": repr(header),
             "rest_labels": _label_items(f, table),
             "rest_also": also.strip(),
@@ -385,7 +385,7 @@ def _refuse_one_point(f: _Fields, keep: np.ndarray) -> None:
         "each school its own coordinates (geocode the addresses) and read again.",
         code="read.one_point",
         values={
-            "label": f.loaded.label,
+            "rest_label": f.loaded.label,
             "n": f"{len(pos):,}",
             "first": rows[0],
             "last": rows[-1],
