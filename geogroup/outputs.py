@@ -468,6 +468,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     (True, 'id\\n', ['plan.csv'])
     """
     path = Path(path)
+    if not path.name:  # '' or a folder's '.': nothing to name the file by
+        raise OutputError(f"cannot write {str(path)!r}: no file name; give the name of a file")
     tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
         yield tmp

@@ -26,7 +26,7 @@ from tests.test_cli_lang import NUMBER, _english_left
 # a code example, policy fields and the headers recognised without help.
 FORMATS = {"CSV", "UTF", "GBK", "BOM", "NUL", "Excel", "Python", "None", "MiB", "PDF", "Office"}
 FORMATS |= {"Latin", "Windows", "Big", "Shift", "JIS", "xlsx", "xls", "zip", "csv", "utf"}
-FORMATS |= {"GDAL", "Shapefile", "cpg", "Ctrl", "End", "WGS"}
+FORMATS |= {"GDAL", "Shapefile", "cpg", "Ctrl", "End", "WGS", "Dask", "tcp"}
 NAMES = frozenset(
     FORMATS
     | {f.name for f in dataclasses.fields(Policy)}
@@ -168,6 +168,7 @@ MISTYPED = [
     ("propose", "--lock", "nope.csv"),
     ("scenarios", "--weights", "a,b"),
     ("propose", "--seed", "x"),
+    ("propose", "--scheduler", "x"),
 ]
 
 

@@ -23,7 +23,7 @@ from scipy.optimize import linear_sum_assignment
 from tqdm import tqdm
 
 from geogroup import schema as S
-from geogroup.errors import PolicyError
+from geogroup.errors import InputError, PolicyError
 from geogroup.group._problem import Problem, Solution
 from geogroup.plan import Plan
 from geogroup.pool import pool
@@ -138,12 +138,33 @@ def _run_on_dask(fn, jobs, scheduler: str | None, n_workers: int | None, bar: tq
             )
             client = stack.enter_context(Client(cluster))
         else:
-            client = stack.enter_context(Client(scheduler))
+            client = stack.enter_context(_connect(Client, scheduler))
         # pure=False: two units with equal frames are still two tasks.
         futures = client.map(fn, list(jobs), pure=False)
         for _ in as_completed(futures):
             bar.update()
         return client.gather(futures)
+
+
+def _connect(client: Callable[[str], Any], scheduler: str) -> Any:
+    """A client of the Dask scheduler at ``scheduler``; an address Dask cannot parse, or a
+    scheduler it cannot reach, is the user's to fix, said as such."""
+    try:
+        return client(scheduler)
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"scheduler {scheduler!r} is not the address of a Dask scheduler ({exc}); give "
+            "tcp://host:port, e.g. tcp://10.0.0.5:8786",
+            code="group.scheduler_address",
+            values={"scheduler": repr(scheduler)},
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); check that it runs "
+            "and that this machine can reach it, or leave --scheduler out to run here",
+            code="group.scheduler_unreachable",
+            values={"scheduler": repr(scheduler), "detail": str(exc)},
+        ) from None
 
 
 # --- one unit's rows of the plan ------------------------------------------------------------
