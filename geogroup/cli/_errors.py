@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import click
 
-from geogroup.cli._lang import CATALOGUE, current_lang, say, translated, word
+from geogroup.cli._lang import CATALOGUE, current_lang, said_parts, say, translated, word
 from geogroup.cli._text import printable
 from geogroup.errors import GeogroupError
 
@@ -106,14 +106,7 @@ def _coded(exc: BaseException, lang: str) -> str | None:
     reason = values.get("reason")
     if isinstance(reason, str):
         values["reason"] = translated(reason, "patterns", lang) or word("reasons", reason, lang)
-    for name, value in values.items():  # English parts of the message, as in the patterns
-        if name != "rest" and not name.startswith("rest_"):
-            continue
-        if isinstance(value, str) and value:
-            values[name] = translated(value, "patterns", lang) or value
-        elif isinstance(value, list | tuple):  # a list of parts, each said on its own
-            parts = (translated(str(v), "patterns", lang) or str(v) for v in value)
-            values[name] = say("parts", lang).join(parts)
+    values = said_parts(values, "patterns", lang)  # English parts, as in the patterns
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):  # a template naming a value the error lacks

@@ -44,6 +44,7 @@ __all__ = [
     "lang_from_args",
     "lang_option",
     "locale_lang",
+    "said_parts",
     "say",
     "speaking",
     "translated",
@@ -215,10 +216,7 @@ def translated(text: str, table: str = "patterns", lang: str | None = None) -> s
         found = pattern.fullmatch(text if table == "check" else text.strip())
         if found is None:
             continue
-        values = found.groupdict()
-        for name, value in values.items():
-            if value and (name == "rest" or name.startswith("rest_")):
-                values[name] = translated(value, table, lang) or value
+        values = said_parts(found.groupdict(), table, lang)
         if values.get("reason"):
             reason = values["reason"]
             values["reason"] = (
@@ -228,6 +226,22 @@ def translated(text: str, table: str = "patterns", lang: str | None = None) -> s
             )
         return template.format_map(_Values(values))
     return None
+
+
+def said_parts(values: dict[str, Any], table: str, lang: str) -> dict[str, Any]:
+    """``values`` with each part named ``rest`` or ``rest_…`` (English inside a message) said
+    in ``lang`` through ``table``: a text as a whole, a list of texts part by part, joined by
+    the language's separator of parts."""
+    out = dict(values)
+    for name, value in values.items():
+        if not value or (name != "rest" and not name.startswith("rest_")):
+            continue
+        if isinstance(value, str):
+            out[name] = translated(value, table, lang) or value
+        elif isinstance(value, list | tuple):
+            parts = (translated(str(v), table, lang) or str(v) for v in value)
+            out[name] = say("parts", lang).join(parts)
+    return out
 
 
 def help_text(text: str, lang: str | None = None) -> str:
